@@ -1,0 +1,312 @@
+"""An artifact store on any fsspec file system: a local folder, memory, S3, GCS, Azure, ..."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any
+
+from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+
+from runlab.artifacts.base import ArtifactStore
+from runlab.artifacts.paths import safe_local_path, vet_path
+from runlab.errors import (
+    AlreadyExistsError,
+    BackendError,
+    NotFoundError,
+    RunlabError,
+    ValidationError,
+)
+
+__all__ = ["FsspecArtifactStore", "map_exceptions"]
+
+ExceptionMapping = Mapping[type[Exception], type[RunlabError]]
+
+# A read that meets a folder, or a file where a folder should be ("file.txt/x"), finds no file.
+_READ_ERRORS: ExceptionMapping = {
+    FileNotFoundError: NotFoundError,
+    NotADirectoryError: NotFoundError,
+    IsADirectoryError: NotFoundError,
+}
+# A write that meets them collides with something already stored.
+_WRITE_ERRORS: ExceptionMapping = {
+    FileExistsError: AlreadyExistsError,
+    NotADirectoryError: AlreadyExistsError,
+    IsADirectoryError: AlreadyExistsError,
+}
+# fsspec raises ImportError naming the driver to install ("Install s3fs to access S3"), and
+# ValueError for a protocol it does not know or options it cannot use.
+_OPEN_ERRORS: ExceptionMapping = {
+    ImportError: BackendError,
+    ValueError: ValidationError,
+    TypeError: ValidationError,
+}
+
+# Local writes go to a hidden sibling first; list_files skips such names and writes refuse
+# them, so a half-written or abandoned file never shows up as an artifact.
+_PARTIAL_SUFFIX = ".runlab-partial"
+
+
+@contextlib.contextmanager
+def map_exceptions(action: str, mapping: ExceptionMapping | None = None) -> Iterator[None]:
+    """Translate foreign exceptions raised in the block into runlab's own.
+
+    This is the one boundary between a backend library and runlab: runlab errors pass
+    through unchanged, an exception that is an instance of a key of ``mapping`` (tried in
+    order) becomes its value, and any other ``Exception`` becomes a
+    :class:`~runlab.errors.BackendError`. The original is chained as ``__cause__``.
+
+    Args:
+        action: what was being done, for the message, e.g. ``"read 'a.txt' from /data"``.
+        mapping: foreign exception types to runlab error types.
+
+    Raises:
+        RunlabError: a subclass, as described above.
+
+    Example:
+        >>> with map_exceptions("read 'x'", {FileNotFoundError: NotFoundError}):
+        ...     open("/no/such/file")
+        Traceback (most recent call last):
+        runlab.errors.NotFoundError: cannot read 'x': FileNotFoundError: ...
+    """
+    try:
+        yield
+    except RunlabError:
+        raise
+    except Exception as exc:
+        reason = f"cannot {action}: {type(exc).__name__}: {exc}"
+        for foreign_type, runlab_type in (mapping or {}).items():
+            if isinstance(exc, foreign_type):
+                raise runlab_type(reason) from exc
+        raise BackendError(reason) from exc
+
+
+def _is_partial(path: str) -> bool:
+    name = path.rpartition("/")[2]
+    return name.startswith(".") and name.endswith(_PARTIAL_SUFFIX)
+
+
+def _replace_local_file(target: str, write: Callable[[IO[bytes]], object]) -> None:
+    """Write a local file through a sibling temporary file and ``os.replace``."""
+    parent, name = os.path.split(target)
+    os.makedirs(parent, exist_ok=True)
+    # The name is cut so that a long target name does not make the partial name too long.
+    partial = os.path.join(parent, f".{name[:64]}.{secrets.token_hex(8)}{_PARTIAL_SUFFIX}")
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file;
+    # tempfile.mkstemp would leave every artifact readable by its owner only.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+class FsspecArtifactStore(ArtifactStore):
+    """An :class:`~runlab.artifacts.ArtifactStore` on a file system that fsspec can open.
+
+    A plain path or a ``file://`` URL is a local folder, created if missing. Any other URL
+    fsspec knows works as well, e.g. ``memory://bucket/root`` (this process only) or
+    ``s3://bucket/workspace`` once the driver (``s3fs``) is installed; ``storage_options`` are
+    passed to the driver (credentials, endpoint, ...).
+
+    On the local file system every path passes :func:`runlab.artifacts.safe_local_path`, so a
+    symbolic link inside the root that leads outside it is refused for reading and writing.
+    Files are written to a hidden sibling (``.<name>.<random>.runlab-partial``) that then
+    replaces the target with ``os.replace``; :meth:`list_files` never shows such files and
+    writing a path with such a name is refused. :meth:`list_files` does not descend into linked
+    folders, though files below a link that stays inside the root can be read by path.
+
+    Elsewhere a file is written in one ``put``: atomic on object stores (S3, GCS, Azure Blob)
+    and in memory; other fsspec file systems are as atomic as their own upload. Files whose
+    names the store would refuse (written by other tools) are not listed.
+
+    Args:
+        uri: the root: a local path, ``file://`` URL or any fsspec URL.
+        **storage_options: options for the fsspec file system.
+
+    Raises:
+        ValidationError: if ``uri`` is not a non-empty string, its scheme is unknown to fsspec or
+            the options do not fit the file system.
+        BackendError: if the driver for the scheme is not installed (the message names the
+            package), or the local root cannot be created.
+
+    Example:
+        >>> store = FsspecArtifactStore("memory://example/artifacts")
+        >>> store.put_bytes("runs/r1/outputs/hello.txt", b"hi")
+        >>> store.list_files("runs/r1")
+        ['runs/r1/outputs/hello.txt']
+    """
+
+    def __init__(self, uri: str, **storage_options: Any) -> None:
+        if not isinstance(uri, str) or not uri.strip():
+            raise ValidationError(f"artifact store URI must be a non-empty str, not {uri!r}")
+        with map_exceptions(f"open artifact store {uri!r}", _OPEN_ERRORS):
+            file_system, root = url_to_fs(uri, **storage_options)
+        self._fs: Any = file_system
+        self._is_local = isinstance(file_system, LocalFileSystem)
+        if self._is_local:
+            self._root = os.path.abspath(root)
+            with map_exceptions(f"create the artifact folder {self._root!r}"):
+                os.makedirs(self._root, exist_ok=True)
+            self._uri = self._root
+        else:
+            self._root = root.rstrip("/")
+            self._uri = uri
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._uri!r})"
+
+    @property
+    def uri(self) -> str:
+        """The root: an absolute path for a local folder, else the URL as given."""
+        return self._uri
+
+    def _target(self, path: str, *, allow_empty: bool = False) -> str:
+        """Vet ``path`` and return the file system path it names."""
+        if self._is_local:
+            return os.fspath(safe_local_path(self._root, path, allow_empty=allow_empty))
+        relative = vet_path(path, allow_empty=allow_empty)
+        if not relative:
+            return self._root
+        return f"{self._root}/{relative}" if self._root else relative
+
+    def _writable_target(self, path: str) -> str:
+        target = self._target(path)
+        if _is_partial(vet_path(path)):
+            raise ValidationError(
+                f"unsafe artifact path {path!r}: names ending in {_PARTIAL_SUFFIX!r} that start "
+                "with '.' are reserved for files being written"
+            )
+        if self._fs.isdir(target):
+            raise AlreadyExistsError(
+                f"cannot write the file {path!r} in {self._uri}: a folder is there"
+            )
+        return target
+
+    def put_file(self, local_path: str | os.PathLike[str], path: str) -> None:
+        """Copy a local file into the store; see :meth:`ArtifactStore.put_file`."""
+        if not os.path.isfile(local_path):
+            raise NotFoundError(f"no local file {os.fspath(local_path)!r} to copy into the store")
+        with map_exceptions(f"write {path!r} in {self._uri}", _WRITE_ERRORS):
+            target = self._writable_target(path)
+            if self._is_local:
+                with open(local_path, "rb") as source:
+                    _replace_local_file(target, lambda out: shutil.copyfileobj(source, out))
+            else:
+                self._fs.put_file(os.fspath(local_path), target)
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        """Store bytes as a file; see :meth:`ArtifactStore.put_bytes`."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ValidationError(f"data for {path!r} must be bytes, not {type(data).__name__}")
+        with map_exceptions(f"write {path!r} in {self._uri}", _WRITE_ERRORS):
+            target = self._writable_target(path)
+            if self._is_local:
+                _replace_local_file(target, lambda out: out.write(data))
+            else:
+                self._fs.pipe_file(target, bytes(data))
+
+    def get_bytes(self, path: str) -> bytes:
+        """Return a file's content; see :meth:`ArtifactStore.get_bytes`."""
+        target = self._target(path)
+        with map_exceptions(f"read {path!r} from {self._uri}", _READ_ERRORS):
+            return bytes(self._fs.cat_file(target))
+
+    def get_file(self, path: str, local_path: str | os.PathLike[str]) -> None:
+        """Copy a file out of the store; see :meth:`ArtifactStore.get_file`."""
+        target = self._target(path)
+        # Opened before the local file, so a missing artifact leaves nothing behind locally.
+        with map_exceptions(f"read {path!r} from {self._uri}", _READ_ERRORS):
+            source = self._fs.open(target, "rb")
+        with (
+            source,
+            map_exceptions(f"copy {path!r} from {self._uri} to {os.fspath(local_path)!r}"),
+        ):
+            os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
+            with open(local_path, "wb") as out:
+                shutil.copyfileobj(source, out)
+
+    def exists(self, path: str) -> bool:
+        """Return whether a file is at ``path``; see :meth:`ArtifactStore.exists`."""
+        target = self._target(path)
+        with map_exceptions(f"check {path!r} in {self._uri}"):
+            return bool(self._fs.isfile(target))
+
+    def list_files(self, prefix: str = "") -> list[str]:
+        """List the files below a folder; see :meth:`ArtifactStore.list_files`."""
+        folder = vet_path(prefix, allow_empty=True)
+        target = self._target(folder, allow_empty=True)
+        with map_exceptions(f"list {prefix!r} in {self._uri}"):
+            if self._is_local:
+                candidates = self._walk_local(folder, target)
+            elif self._fs.isdir(target):
+                candidates = [
+                    self._relative(name)
+                    for name in self._fs.find(target, withdirs=False, detail=False)
+                ]
+            else:
+                candidates = []
+        return sorted(name for name in candidates if self._is_listable(name))
+
+    def _walk_local(self, folder: str, top: str) -> list[str]:
+        if not os.path.isdir(top):
+            return []
+        found: list[str] = []
+        # followlinks=False: a linked folder is neither listed twice nor a loop.
+        for dir_path, _dir_names, file_names in os.walk(top, followlinks=False):
+            relative_dir = os.path.relpath(dir_path, top)
+            for file_name in file_names:
+                if not os.path.isfile(os.path.join(dir_path, file_name)):
+                    continue
+                relative = os.path.normpath(os.path.join(relative_dir, file_name))
+                relative = relative.replace(os.sep, "/")
+                found.append(f"{folder}/{relative}" if folder else relative)
+        return found
+
+    def _relative(self, name: str) -> str:
+        return name[len(self._root) :].lstrip("/") if self._root else name.lstrip("/")
+
+    def _is_listable(self, name: str) -> bool:
+        """Return whether ``name`` can be addressed through this store, and is no partial."""
+        if _is_partial(name):
+            return False
+        try:
+            if self._is_local:
+                # Refuses links leading outside the root as well as odd names.
+                safe_local_path(self._root, name)
+            return vet_path(name) == name
+        except ValidationError:
+            return False
+
+    def delete(self, path: str) -> None:
+        """Delete a file or a folder; see :meth:`ArtifactStore.delete`."""
+        target = self._target(path)
+        with map_exceptions(f"delete {path!r} from {self._uri}", _READ_ERRORS):
+            if self._is_local and os.path.islink(target):
+                # The link itself goes; rmtree would refuse a link and the target is not ours.
+                os.unlink(target)
+            elif self._fs.isfile(target):
+                self._fs.rm_file(target)
+            elif self._fs.isdir(target):
+                self._fs.rm(target, recursive=True)
+            else:
+                raise NotFoundError(f"nothing to delete at {path!r} in {self._uri}")
+
+    def size(self, path: str) -> int:
+        """Return a file's size in bytes; see :meth:`ArtifactStore.size`."""
+        target = self._target(path)
+        with map_exceptions(f"read the size of {path!r} in {self._uri}", _READ_ERRORS):
+            info = self._fs.info(target)
+        if info.get("type") != "file":
+            raise NotFoundError(f"no file at {path!r} in {self._uri} (a folder is there)")
+        return int(info["size"])

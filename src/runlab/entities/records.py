@@ -1,0 +1,59 @@
+"""Plain records of what a metadata store holds: experiments and runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from runlab.entities.run_status import RunStatus
+
+__all__ = ["ExperimentRecord", "RunRecord"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    """An experiment as stored.
+
+    Attributes:
+        experiment_id: the store's id for it.
+        name: its unique name.
+        created_time: seconds since the epoch.
+    """
+
+    experiment_id: int
+    name: str
+    created_time: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A run as stored.
+
+    Attributes:
+        run_id: unique and readable: ``<experiment>_<unix seconds>_<8 hex>``.
+        experiment_name: the experiment it belongs to.
+        number: its position among the runs of its experiment, from 1.
+        status: its state.
+        parent_run_id: the run it is a child of, if any.
+        display_name: a name for people; defaults to the run id.
+        target: where it runs ("local" for an interactive run).
+        created_time: seconds since the epoch; ``start_time`` when it began Running,
+            ``end_time`` when it reached a terminal state (or None).
+        tags: mutable string labels.
+        properties: add-only string facts.
+        error_details: why it failed, for a Failed run.
+    """
+
+    run_id: str
+    experiment_name: str
+    number: int
+    status: RunStatus
+    parent_run_id: str | None
+    display_name: str
+    target: str
+    created_time: float
+    start_time: float | None
+    end_time: float | None
+    tags: dict[str, str]
+    properties: dict[str, str]
+    error_details: dict[str, Any] | None = None

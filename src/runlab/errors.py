@@ -1,0 +1,76 @@
+"""The exception tree of runlab.
+
+Every error runlab raises on purpose derives from :class:`RunlabError`, split by what a caller
+can do about it. Foreign exceptions (SQLAlchemy, fsspec, ``OSError`` from deep inside) are
+translated at the backend boundary and chained with ``raise ... from exc``, so nothing above
+layer 1 sees them.
+
+Each class carries ``exit_code``: the command line prints the message as one line and exits
+with it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "BackendError",
+    "InvalidStateError",
+    "JobFailedError",
+    "NotFoundError",
+    "RunlabError",
+    "ValidationError",
+]
+
+
+class RunlabError(Exception):
+    """Base class of every error runlab raises on purpose.
+
+    Attributes:
+        exit_code: the exit status of the command line when this error ends a command.
+    """
+
+    exit_code: int = 1
+
+    @property
+    def message(self) -> str:
+        """The error as one readable line."""
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class NotFoundError(RunlabError, LookupError):
+    """A named thing (workspace, experiment, run, file, ...) does not exist."""
+
+    exit_code = 3
+
+
+class AlreadyExistsError(RunlabError):
+    """Something with this name or key exists already and may not be replaced."""
+
+    exit_code = 4
+
+
+class ValidationError(RunlabError, ValueError):
+    """An argument is malformed or not allowed: a bad name, an unsafe path, a bad value."""
+
+    exit_code = 2
+
+
+class InvalidStateError(RunlabError):
+    """The operation is not allowed in the current state (e.g. completing a finished run)."""
+
+    exit_code = 5
+
+
+class BackendError(RunlabError):
+    """A storage or compute backend failed: the database, the file system, the network.
+
+    The original exception is kept as ``__cause__``.
+    """
+
+    exit_code = 6
+
+
+class JobFailedError(RunlabError):
+    """A submitted job ended in the Failed state."""
+
+    exit_code = 7

@@ -1,0 +1,22 @@
+"""Layer 1: where metadata lives. The interface, its backends, and how to open one by URI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from runlab.store.base import MetadataStore
+from runlab.store.registry import open_metadata_store, register_metadata_store
+
+if TYPE_CHECKING:
+    from runlab.store.sql import SqlMetadataStore
+
+__all__ = ["MetadataStore", "SqlMetadataStore", "open_metadata_store", "register_metadata_store"]
+
+
+def __getattr__(name: str) -> Any:
+    # SqlMetadataStore pulls in SQLAlchemy; import it only when somebody asks for it.
+    if name == "SqlMetadataStore":
+        from runlab.store.sql import SqlMetadataStore
+
+        return SqlMetadataStore
+    raise AttributeError(f"module 'runlab.store' has no attribute {name!r}")

@@ -1,0 +1,228 @@
+"""The metadata store interface: experiments, runs, tags, properties and metrics."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
+
+__all__ = ["MetadataStore", "RunOrder"]
+
+RunOrder = str
+"""How ``search_runs`` sorts: ``"created_time desc"`` (newest first, the default),
+``"created_time asc"``, ``"number asc|desc"``, ``"end_time asc|desc"``."""
+
+
+class MetadataStore(abc.ABC):
+    """Where a workspace keeps everything but files.
+
+    Contract, for every backend:
+
+    * **Thread and process safety.** One store object may be used from several threads at
+      once, and several processes (and machines, for a server-backed store) may open the same
+      store at once. Every method is a single transaction: it is atomic and sees a consistent
+      state. Transient contention (SQLite's "database is locked", serialization failures) is
+      retried inside the backend and never reaches the caller.
+    * **Errors.** Only :mod:`runlab.errors` types are raised: ``NotFoundError`` for an unknown
+      experiment or run; ``AlreadyExistsError`` for a duplicate id or name, or a property that
+      exists with another value; ``InvalidStateError`` for a status change the run's state
+      does not allow (see :func:`runlab.entities.check_transition`); ``ValidationError`` for
+      malformed arguments; ``BackendError`` for anything the storage itself failed at, with
+      the original exception as its ``__cause__``.
+    * **Append-only metrics.** Logged points are never changed or removed; a batch is stored
+      whole or not at all.
+    """
+
+    @property
+    @abc.abstractmethod
+    def uri(self) -> str:
+        """Where the store lives, with any password masked."""
+
+    # -- experiments ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_experiment(self, name: str) -> ExperimentRecord:
+        """Create an experiment.
+
+        Raises:
+            AlreadyExistsError: an experiment of that name exists.
+        """
+
+    @abc.abstractmethod
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """The experiment named ``name``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+
+    def get_or_create_experiment(self, name: str) -> ExperimentRecord:
+        """The experiment named ``name``, created if missing; safe when processes race."""
+        from runlab.errors import AlreadyExistsError, NotFoundError
+
+        try:
+            return self.get_experiment(name)
+        except NotFoundError:
+            pass
+        try:
+            return self.create_experiment(name)
+        except AlreadyExistsError:
+            return self.get_experiment(name)
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[ExperimentRecord]:
+        """Every experiment, by name."""
+
+    # -- runs ----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_name: str,
+        run_id: str,
+        *,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        status: RunStatus = RunStatus.NOT_STARTED,
+        target: str = "local",
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> RunRecord:
+        """Create a run; its ``number`` is one more than the experiment's last.
+
+        Raises:
+            NotFoundError: the experiment or the parent run does not exist.
+            AlreadyExistsError: a run with ``run_id`` exists.
+        """
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run ``run_id``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        *,
+        experiment_name: str | None = None,
+        statuses: Collection[RunStatus] | None = None,
+        parent_run_id: str | None = None,
+        top_level_only: bool = False,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        order_by: RunOrder = "created_time desc",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """Runs that match every filter given.
+
+        Args:
+            experiment_name: only runs of this experiment (NotFoundError if it is unknown).
+            statuses: only runs in one of these states.
+            parent_run_id: only the children of this run.
+            top_level_only: only runs without a parent.
+            tags: only runs with each tag; a value of None matches any value of that tag.
+            properties: as ``tags``, for properties.
+            order_by: see :data:`RunOrder` (ValidationError for anything else).
+            limit: at most this many runs.
+            offset: skip this many first.
+        """
+
+    @abc.abstractmethod
+    def set_run_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error_details: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """Move a run to ``status``, checked and applied atomically (compare-and-set).
+
+        Setting the status a run already has is a no-op. Entering Running stamps
+        ``start_time``; entering a terminal state stamps ``end_time``.
+
+        Raises:
+            NotFoundError: no such run.
+            InvalidStateError: the run's current state does not allow the move.
+        """
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, *, display_name: str) -> RunRecord:
+        """Rename a run for people.
+
+        Raises:
+            NotFoundError: no such run.
+        """
+
+    @abc.abstractmethod
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """Set (add or replace) tags of a run.
+
+        Raises:
+            NotFoundError: no such run.
+        """
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag of a run.
+
+        Raises:
+            NotFoundError: no such run, or it has no such tag.
+        """
+
+    @abc.abstractmethod
+    def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None:
+        """Add properties to a run; adding a key again with the same value is a no-op.
+
+        Raises:
+            NotFoundError: no such run.
+            AlreadyExistsError: a key exists with another value (properties are add-only);
+                then nothing of this call is stored.
+        """
+
+    # -- metrics -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """Append points to a run's metrics, all or none.
+
+        Raises:
+            NotFoundError: no such run.
+            ValidationError: a value cannot be stored (see :func:`runlab.entities.encode_value`).
+        """
+
+    @abc.abstractmethod
+    def get_metric_histories(
+        self, run_id: str, name: str | None = None
+    ) -> dict[str, MetricHistory]:
+        """Every metric of a run (or only ``name``), each in step order, by name.
+
+        Points of one name that share a step keep the order they were logged in.
+
+        Raises:
+            NotFoundError: no such run (an unknown metric name gives an empty dict).
+        """
+
+    @abc.abstractmethod
+    def get_last_steps(self, run_id: str) -> dict[str, int]:
+        """The highest step of each metric of a run (where a resumed run goes on counting).
+
+        Raises:
+            NotFoundError: no such run.
+        """
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release connections. The store must not be used afterwards."""
+
+    def __enter__(self) -> MetadataStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

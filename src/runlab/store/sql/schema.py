@@ -1,0 +1,68 @@
+"""The tables of the SQL metadata store.
+
+Alembic migrations in ``migrations/`` create and change these tables; this module describes
+the head revision for queries. ``tests/store/test_migrations.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+__all__ = ["experiments", "metadata", "metrics", "runs"]
+
+metadata = sa.MetaData()
+
+# Integer primary keys are SQLite's rowid (fast); PostgreSQL gets 64 bits where rows add up.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_time", sa.Double, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(400), nullable=False, unique=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("display_name", sa.String(400), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("parent_run_id", sa.String(400), nullable=True, index=True),
+    sa.Column("target", sa.String(255), nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("start_time", sa.Double, nullable=True),
+    sa.Column("end_time", sa.Double, nullable=True),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("properties", Json, nullable=False),
+    sa.Column("error_details", Json, nullable=True),
+    sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
+    sa.Index("ix_runs_experiment_created", "experiment_id", "created_time"),
+    sa.Index("ix_runs_status_created", "status", "created_time"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_pk", BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("number", sa.Double, nullable=True),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("timestamp", sa.Double, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Index("ix_metrics_run_name_step", "run_pk", "name", "step"),
+)

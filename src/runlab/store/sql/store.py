@@ -1,0 +1,483 @@
+"""``SqlMetadataStore``: the metadata store on SQLAlchemy 2 (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from runlab.entities import (
+    ExperimentRecord,
+    Metric,
+    MetricHistory,
+    MetricKind,
+    RunRecord,
+    RunStatus,
+    allowed_sources,
+    check_transition,
+    decode_value,
+    encode_value,
+)
+from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
+from runlab.store.base import MetadataStore
+from runlab.store.sql import migrate
+from runlab.store.sql.engine import create_store_engine, mask_url, retrying, translate_errors
+from runlab.store.sql.schema import experiments, metrics, runs
+
+__all__ = ["SqlMetadataStore"]
+
+T = TypeVar("T")
+
+_ORDERS = {
+    "created_time desc": (runs.c.created_time.desc(), runs.c.id.desc()),
+    "created_time asc": (runs.c.created_time.asc(), runs.c.id.asc()),
+    "number desc": (runs.c.number.desc(),),
+    "number asc": (runs.c.number.asc(),),
+    "end_time desc": (runs.c.end_time.desc(), runs.c.id.desc()),
+    "end_time asc": (runs.c.end_time.asc(), runs.c.id.asc()),
+}
+
+_RUN_COLUMNS = (
+    runs.c.run_id,
+    experiments.c.name,
+    runs.c.number,
+    runs.c.status,
+    runs.c.parent_run_id,
+    runs.c.display_name,
+    runs.c.target,
+    runs.c.created_time,
+    runs.c.start_time,
+    runs.c.end_time,
+    runs.c.tags,
+    runs.c.properties,
+    runs.c.error_details,
+)
+_RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
+    runs.join(experiments, runs.c.experiment_id == experiments.c.id)
+)
+
+
+def _to_record(row: sa.Row[Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        experiment_name=row[1],
+        number=row[2],
+        status=RunStatus(row[3]),
+        parent_run_id=row[4],
+        display_name=row[5],
+        target=row[6],
+        created_time=row[7],
+        start_time=row[8],
+        end_time=row[9],
+        tags=dict(row[10]),
+        properties=dict(row[11]),
+        error_details=row[12],
+    )
+
+
+class SqlMetadataStore(MetadataStore):
+    """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
+    ``sqlite://`` in memory) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``.
+
+    Opening the store migrates its schema to the head revision if needed (see
+    :mod:`runlab.store.sql.migrate`). See :class:`MetadataStore` for the contract.
+
+    Args:
+        uri: the database URL.
+
+    Raises:
+        ValidationError: the URL is malformed or its driver is missing.
+        BackendError: the database cannot be reached or migrated.
+
+    Example:
+        >>> store = SqlMetadataStore("sqlite://")
+        >>> store.create_experiment("mnist").name
+        'mnist'
+    """
+
+    def __init__(self, uri: str) -> None:
+        self._uri = uri
+        self._engine = create_store_engine(uri)
+        self._writer = self._engine.execution_options(write=True)
+        with translate_errors(f"open {mask_url(uri)}"):
+            retrying(lambda: migrate.upgrade(self._engine), what=f"migrate {mask_url(uri)}")
+
+    @property
+    def uri(self) -> str:
+        """The database URL, password masked."""
+        return mask_url(self._uri)
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for tests and tools; not part of the store contract)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlMetadataStore({self.uri!r})"
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._engine.connect() as connection:
+                return operation(connection)
+
+        with translate_errors(what):
+            return retrying(attempt, what=what)
+
+    def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._writer.begin() as connection:
+                return operation(connection)
+
+        with translate_errors(what):
+            return retrying(attempt, what=what)
+
+    @staticmethod
+    def _run_pk(connection: sa.Connection, run_id: str, *, lock: bool = False) -> int:
+        query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
+        if lock:
+            query = query.with_for_update()
+        run_pk = connection.execute(query).scalar()
+        if run_pk is None:
+            raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+        return int(run_pk)
+
+    @staticmethod
+    def _experiment_id(connection: sa.Connection, name: str, *, lock: bool = False) -> int:
+        query = sa.select(experiments.c.id).where(experiments.c.name == name)
+        if lock:
+            query = query.with_for_update()
+        experiment_id = connection.execute(query).scalar()
+        if experiment_id is None:
+            raise NotFoundError(f"no experiment named {name!r} in this workspace")
+        return int(experiment_id)
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def create_experiment(self, name: str) -> ExperimentRecord:
+        """See :meth:`MetadataStore.create_experiment`."""
+        created_time = time.time()
+
+        def insert(connection: sa.Connection) -> ExperimentRecord:
+            try:
+                experiment_id = connection.execute(
+                    experiments.insert()
+                    .values(name=name, created_time=created_time)
+                    .returning(experiments.c.id)
+                ).scalar_one()
+            except exc.IntegrityError as error:
+                raise AlreadyExistsError(f"an experiment named {name!r} exists") from error
+            return ExperimentRecord(int(experiment_id), name, created_time)
+
+        return self._write(f"create experiment {name!r}", insert)
+
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """See :meth:`MetadataStore.get_experiment`."""
+
+        def select(connection: sa.Connection) -> ExperimentRecord:
+            row = connection.execute(
+                sa.select(experiments).where(experiments.c.name == name)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no experiment named {name!r} in this workspace")
+            return ExperimentRecord(row.id, row.name, row.created_time)
+
+        return self._read(f"read experiment {name!r}", select)
+
+    def list_experiments(self) -> list[ExperimentRecord]:
+        """See :meth:`MetadataStore.list_experiments`."""
+
+        def select(connection: sa.Connection) -> list[ExperimentRecord]:
+            rows = connection.execute(sa.select(experiments).order_by(experiments.c.name))
+            return [ExperimentRecord(row.id, row.name, row.created_time) for row in rows]
+
+        return self._read("list experiments", select)
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_name: str,
+        run_id: str,
+        *,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        status: RunStatus = RunStatus.NOT_STARTED,
+        target: str = "local",
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> RunRecord:
+        """See :meth:`MetadataStore.create_run`."""
+        now = time.time()
+
+        def insert(connection: sa.Connection) -> RunRecord:
+            # Locking the experiment's row serialises numbering on PostgreSQL; SQLite's
+            # BEGIN IMMEDIATE already holds the database's write lock.
+            experiment_id = self._experiment_id(connection, experiment_name, lock=True)
+            if parent_run_id is not None:
+                self._run_pk(connection, parent_run_id)
+            number = connection.execute(
+                sa.select(sa.func.coalesce(sa.func.max(runs.c.number), 0) + 1).where(
+                    runs.c.experiment_id == experiment_id
+                )
+            ).scalar_one()
+            try:
+                connection.execute(
+                    runs.insert().values(
+                        run_id=run_id,
+                        experiment_id=experiment_id,
+                        number=number,
+                        display_name=display_name or run_id,
+                        status=status.value,
+                        parent_run_id=parent_run_id,
+                        target=target,
+                        created_time=now,
+                        start_time=now if status is RunStatus.RUNNING else None,
+                        tags=dict(tags or {}),
+                        properties=dict(properties or {}),
+                    )
+                )
+            except exc.IntegrityError as error:
+                raise AlreadyExistsError(f"a run with id {run_id!r} exists") from error
+            return self._get_run(connection, run_id)
+
+        return self._write(f"create run {run_id!r}", insert)
+
+    @staticmethod
+    def _get_run(connection: sa.Connection, run_id: str) -> RunRecord:
+        row = connection.execute(_RUN_SELECT.where(runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+        return _to_record(row)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """See :meth:`MetadataStore.get_run`."""
+        return self._read(f"read run {run_id!r}", lambda c: self._get_run(c, run_id))
+
+    def search_runs(
+        self,
+        *,
+        experiment_name: str | None = None,
+        statuses: Collection[RunStatus] | None = None,
+        parent_run_id: str | None = None,
+        top_level_only: bool = False,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        order_by: str = "created_time desc",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """See :meth:`MetadataStore.search_runs`."""
+        order = _ORDERS.get(order_by.strip().lower())
+        if order is None:
+            raise ValidationError(
+                f"cannot order runs by {order_by!r}: use one of {', '.join(_ORDERS)}"
+            )
+        if limit is not None and limit < 0 or offset < 0:
+            raise ValidationError("limit and offset must not be negative")
+        query = _RUN_SELECT.order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        if statuses is not None:
+            query = query.where(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
+        if parent_run_id is not None:
+            query = query.where(runs.c.parent_run_id == parent_run_id)
+        if top_level_only:
+            query = query.where(runs.c.parent_run_id.is_(None))
+        for column, wanted in ((runs.c.tags, tags), (runs.c.properties, properties)):
+            for key, value in (wanted or {}).items():
+                field = column[key].as_string()
+                query = query.where(field.is_not(None) if value is None else field == value)
+
+        def select(connection: sa.Connection) -> list[RunRecord]:
+            nonlocal query
+            if experiment_name is not None:
+                experiment_id = self._experiment_id(connection, experiment_name)
+                query = query.where(runs.c.experiment_id == experiment_id)
+            return [_to_record(row) for row in connection.execute(query)]
+
+        return self._read("search runs", select)
+
+    def set_run_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error_details: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """See :meth:`MetadataStore.set_run_status`."""
+        now = time.time()
+
+        def update(connection: sa.Connection) -> RunRecord:
+            current = self._get_run(connection, run_id)
+            if current.status is status:
+                return current
+            check_transition(current.status, status)
+            values: dict[str, Any] = {"status": status.value}
+            if status is RunStatus.RUNNING or (status.is_terminal and not current.start_time):
+                values["start_time"] = current.start_time or now
+            if status.is_terminal:
+                values["end_time"] = now
+            if error_details is not None:
+                values["error_details"] = dict(error_details)
+            sources = [source.value for source in allowed_sources(status)]
+            # Compare-and-set: the WHERE clause re-checks the state inside the write.
+            result = connection.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id, runs.c.status.in_(sources))
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                check_transition(self._get_run(connection, run_id).status, status)
+            return self._get_run(connection, run_id)
+
+        return self._write(f"set the status of run {run_id!r}", update)
+
+    def update_run(self, run_id: str, *, display_name: str) -> RunRecord:
+        """See :meth:`MetadataStore.update_run`."""
+
+        def update(connection: sa.Connection) -> RunRecord:
+            self._run_pk(connection, run_id)
+            connection.execute(
+                runs.update().where(runs.c.run_id == run_id).values(display_name=display_name)
+            )
+            return self._get_run(connection, run_id)
+
+        return self._write(f"rename run {run_id!r}", update)
+
+    def _update_json(
+        self,
+        run_id: str,
+        column: sa.Column[Any],
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+        what: str,
+    ) -> None:
+        def update(connection: sa.Connection) -> None:
+            self._run_pk(connection, run_id, lock=True)
+            current = connection.execute(
+                sa.select(column).where(runs.c.run_id == run_id)
+            ).scalar_one()
+            connection.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id)
+                .values({column.name: change(dict(current))})
+            )
+
+        self._write(what, update)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """See :meth:`MetadataStore.set_tags`."""
+        self._update_json(
+            run_id, runs.c.tags, lambda current: current | dict(tags), f"tag run {run_id!r}"
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """See :meth:`MetadataStore.delete_tag`."""
+
+        def remove(current: dict[str, Any]) -> dict[str, Any]:
+            if key not in current:
+                raise NotFoundError(f"run {run_id!r} has no tag {key!r}")
+            del current[key]
+            return current
+
+        self._update_json(run_id, runs.c.tags, remove, f"remove a tag of run {run_id!r}")
+
+    def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None:
+        """See :meth:`MetadataStore.add_properties`."""
+
+        def add(current: dict[str, Any]) -> dict[str, Any]:
+            for key, value in properties.items():
+                if key in current and current[key] != value:
+                    raise AlreadyExistsError(
+                        f"run {run_id!r} already has property {key!r} = {current[key]!r};"
+                        " properties cannot be changed once added (use a tag instead)"
+                    )
+            return current | dict(properties)
+
+        self._update_json(run_id, runs.c.properties, add, f"add properties to run {run_id!r}")
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def log_metrics(self, run_id: str, metrics_: Sequence[Metric]) -> None:
+        """See :meth:`MetadataStore.log_metrics`."""
+        if not metrics_:
+            return
+        rows = []
+        for metric in metrics_:
+            number, text = encode_value(MetricKind(metric.kind), metric.value)
+            rows.append(
+                {
+                    "name": metric.name,
+                    "step": metric.step,
+                    "kind": metric.kind.value,
+                    "number": number,
+                    "text": text,
+                    "timestamp": metric.timestamp,
+                    "description": metric.description,
+                }
+            )
+
+        def insert(connection: sa.Connection) -> None:
+            run_pk = self._run_pk(connection, run_id)
+            for row in rows:
+                row["run_pk"] = run_pk
+            connection.execute(metrics.insert(), rows)
+
+        self._write(f"log {len(rows)} metric points to run {run_id!r}", insert)
+
+    def get_metric_histories(
+        self, run_id: str, name: str | None = None
+    ) -> dict[str, MetricHistory]:
+        """See :meth:`MetadataStore.get_metric_histories`."""
+        query = sa.select(
+            metrics.c.name,
+            metrics.c.kind,
+            metrics.c.step,
+            metrics.c.number,
+            metrics.c.text,
+            metrics.c.timestamp,
+        ).order_by(metrics.c.name, metrics.c.step, metrics.c.id)
+
+        def select(connection: sa.Connection) -> dict[str, MetricHistory]:
+            scoped = query.where(metrics.c.run_pk == self._run_pk(connection, run_id))
+            if name is not None:
+                scoped = scoped.where(metrics.c.name == name)
+            histories: dict[str, MetricHistory] = {}
+            history: MetricHistory | None = None
+            plain_numbers = MetricKind.SCALAR.value
+            for row_name, kind, step, number, text, timestamp in connection.execute(scoped):
+                if history is None or history.name != row_name:
+                    history = MetricHistory(row_name, MetricKind(kind), [], [], [])
+                    histories[row_name] = history
+                history.steps.append(step)
+                history.timestamps.append(timestamp)
+                # Most points are finite floats: skip the decoder for them.
+                if text is None and kind == plain_numbers:
+                    history.values.append(number)
+                else:
+                    history.values.append(decode_value(kind, number, text))
+            return histories
+
+        return self._read(f"read the metrics of run {run_id!r}", select)
+
+    def get_last_steps(self, run_id: str) -> dict[str, int]:
+        """See :meth:`MetadataStore.get_last_steps`."""
+
+        def select(connection: sa.Connection) -> dict[str, int]:
+            run_pk = self._run_pk(connection, run_id)
+            rows = connection.execute(
+                sa.select(metrics.c.name, sa.func.max(metrics.c.step))
+                .where(metrics.c.run_pk == run_pk)
+                .group_by(metrics.c.name)
+            )
+            return {row_name: int(step) for row_name, step in rows}
+
+        return self._read(f"read the metric steps of run {run_id!r}", select)

@@ -1,0 +1,1 @@
+"""Test helpers that ship with runlab: the contract suites every backend runs."""

@@ -1,0 +1,204 @@
+"""Buffered metric logging: ``Run.log`` appends to a queue, one thread writes batches.
+
+Every exit path flushes first: an explicit flush, ``complete``/``fail``/``cancel``, the normal
+end of the interpreter (``atexit``) and SIGTERM. Runs this process started itself (its
+*owned* runs) are also given a final state when the process ends without one: Completed on a
+normal exit, Failed after an uncaught exception, Canceled on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+from runlab.entities import Metric, RunStatus
+from runlab.errors import RunlabError
+
+if TYPE_CHECKING:
+    from runlab.store import MetadataStore
+
+__all__ = ["FLUSH_INTERVAL_S", "MetricQueue", "flusher"]
+
+FLUSH_INTERVAL_S = 0.2
+"""How often the background thread writes what was logged; points are stored within it
+plus the time of one write."""
+
+_BATCH = 50_000
+
+
+class MetricQueue:
+    """The points logged to one run and not yet stored.
+
+    ``pending.append`` is lock-free (deque appends and pops are atomic, so a point logged
+    while a batch is being taken is never lost); ``flush`` holds a re-entrant lock so the
+    batches of one run are stored in order.
+    """
+
+    __slots__ = ("_flush_lock", "_store", "pending", "registered", "run_id")
+
+    def __init__(self, store: MetadataStore, run_id: str) -> None:
+        self._store = store
+        self.run_id = run_id
+        self.pending: collections.deque[Metric] = collections.deque()
+        self.registered = False
+        self._flush_lock = threading.RLock()
+
+    def flush(self) -> None:
+        """Store every pending point.
+
+        Raises:
+            RunlabError: the store failed; the points that were not stored stay queued.
+        """
+        with self._flush_lock:
+            pending = self.pending
+            while pending:
+                popleft = pending.popleft
+                batch = [popleft() for _ in range(min(len(pending), _BATCH))]
+                try:
+                    self._store.log_metrics(self.run_id, batch)
+                except BaseException:
+                    pending.extendleft(reversed(batch))
+                    raise
+
+
+class _Flusher:
+    """The process's one background writer, and its exit hooks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[int, MetricQueue] = {}
+        self._owned: dict[str, Callable[[RunStatus, dict[str, Any] | None], None]] = {}
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._wake = threading.Event()
+        self._hooks_installed = False
+        self._uncaught: BaseException | None = None
+
+    def register(self, queue: MetricQueue) -> None:
+        """Have ``queue`` flushed in the background until the process ends."""
+        with self._lock:
+            self._ensure_started()
+            self._queues[id(queue)] = queue
+            queue.registered = True
+
+    def unregister(self, queue: MetricQueue) -> None:
+        """Stop flushing ``queue`` (its run has ended); flushes it first.
+
+        Raises:
+            RunlabError: the final flush failed; the queue stays registered.
+        """
+        queue.flush()
+        with self._lock:
+            self._queues.pop(id(queue), None)
+            queue.registered = False
+
+    def own(
+        self, run_id: str, finish: Callable[[RunStatus, dict[str, Any] | None], None]
+    ) -> None:
+        """Give run ``run_id`` a final state through ``finish`` if the process ends first."""
+        with self._lock:
+            self._ensure_started()
+            self._owned[run_id] = finish
+
+    def disown(self, run_id: str) -> None:
+        """Forget an owned run (it has reached its final state)."""
+        with self._lock:
+            self._owned.pop(run_id, None)
+
+    def flush_all(self) -> None:
+        """Store every pending point of every run of this process, reporting failures."""
+        with self._lock:
+            queues = list(self._queues.values())
+        for queue in queues:
+            try:
+                queue.flush()
+            except RunlabError as error:
+                print(f"runlab: could not store metrics of {queue.run_id}: {error}",
+                      file=sys.stderr)
+
+    def _ensure_started(self) -> None:
+        if self._pid != os.getpid():
+            # A forked child inherits the parent's queues but not its thread.
+            self._queues.clear()
+            self._owned.clear()
+            self._thread = None
+            self._pid = os.getpid()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._loop, name="runlab-metric-flusher", daemon=True
+            )
+            self._thread.start()
+        if not self._hooks_installed:
+            self._install_hooks()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            self.flush_all()
+
+    # -- exit paths ----------------------------------------------------------------------
+
+    def _install_hooks(self) -> None:
+        self._hooks_installed = True
+        atexit.register(self._at_exit)
+        previous_hook = sys.excepthook
+
+        def excepthook(
+            kind: type[BaseException], error: BaseException, tb: TracebackType | None
+        ) -> None:
+            self._uncaught = error
+            previous_hook(kind, error, tb)
+
+        sys.excepthook = excepthook
+        # Only the main thread may set handlers, and a handler the program set stays.
+        if threading.current_thread() is threading.main_thread():
+            try:
+                if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                    signal.signal(signal.SIGTERM, self._on_sigterm)
+            except ValueError:  # not the main interpreter
+                pass
+
+    def _finish_owned(self, status: RunStatus, details: dict[str, Any] | None) -> None:
+        self.flush_all()
+        with self._lock:
+            owned = list(self._owned.items())
+            self._owned.clear()
+        for run_id, finish in owned:
+            try:
+                finish(status, details)
+            except RunlabError as error:
+                print(f"runlab: could not finish run {run_id}: {error}", file=sys.stderr)
+
+    def _at_exit(self) -> None:
+        if self._pid != os.getpid():
+            return
+        if self._uncaught is not None:
+            error = self._uncaught
+            text = "".join(traceback.format_exception(error)).rstrip()
+            self._finish_owned(
+                RunStatus.FAILED,
+                {"message": f"{type(error).__name__}: {error}", "traceback": text},
+            )
+        else:
+            self._finish_owned(RunStatus.COMPLETED, None)
+
+    def _on_sigterm(self, signum: int, _frame: FrameType | None) -> None:
+        self._finish_owned(
+            RunStatus.CANCELED, {"message": "the process was terminated (SIGTERM)"}
+        )
+        # End the way SIGTERM ends a process, so the parent sees the usual status.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+flusher = _Flusher()
+"""The process's one metric flusher."""

@@ -1,0 +1,570 @@
+"""``Run``: one execution of an experiment, with its state, metrics, tags and files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+from runlab.entities import Metric, MetricKind, RunRecord, RunStatus
+from runlab.errors import NotFoundError, ValidationError
+from runlab.tracking.buffer import MetricQueue, flusher
+from runlab.tracking.files import RunFiles
+from runlab.tracking.values import (
+    PLAIN_SCALARS,
+    check_metric_name,
+    metrics_in_sdk_shape,
+    normalise_collection,
+    normalise_scalar,
+)
+
+if TYPE_CHECKING:
+    from runlab.tracking.experiment import Experiment
+    from runlab.tracking.offline import OfflineRun
+
+__all__ = ["ENV_RUN_ID", "ENV_WORKSPACE", "Run", "new_run_id"]
+
+ENV_RUN_ID = "RUNLAB_RUN_ID"
+"""The environment variable that names the run a job process belongs to."""
+ENV_WORKSPACE = "RUNLAB_WORKSPACE"
+"""The environment variable that holds the job's workspace config, as JSON."""
+
+_SCALAR = MetricKind.SCALAR
+_context_lock = threading.Lock()
+_context_run: Run | None = None
+
+
+def new_run_id(experiment_name: str) -> str:
+    """A unique, readable run id: ``<experiment>_<unix seconds>_<8 hex>``."""
+    return f"{experiment_name}_{int(time.time())}_{secrets.token_hex(4)}"
+
+
+def _utc(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _file_name_for(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "image"
+
+
+class Run:
+    """One execution of an experiment: its state, metrics, tags, properties and files.
+
+    ``Run(experiment, run_id)`` opens an existing run; :meth:`Experiment.start_logging`
+    starts an interactive one and :meth:`get_context` returns the run a job belongs to.
+
+    ``log`` and its siblings are buffered: they return at once and a background thread
+    stores the points in batches, within a fraction of a second; ``flush`` waits for it.
+
+    Raises:
+        NotFoundError: (constructor) no such run in the experiment.
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        run_id: str,
+        *,
+        _record: RunRecord | None = None,
+    ) -> None:
+        record = _record or experiment.workspace.store.get_run(run_id)
+        if record.experiment_name != experiment.name:
+            raise NotFoundError(f"experiment {experiment.name!r} has no run {run_id!r}")
+        self._experiment = experiment
+        self._record = record
+        self._store = experiment.workspace.store
+        self._files = RunFiles(experiment.workspace.artifacts, run_id)
+        self._queue = MetricQueue(self._store, run_id)
+        self._steps: dict[str, int] | None = None
+        self._kinds: dict[str, MetricKind] = {}
+
+    @classmethod
+    def _start(
+        cls,
+        experiment: Experiment,
+        *,
+        display_name: str | None = None,
+        parent_run_id: str | None = None,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> Run:
+        run_id = run_id or new_run_id(experiment.name)
+        record = experiment.workspace.store.create_run(
+            experiment.name,
+            run_id,
+            parent_run_id=parent_run_id,
+            display_name=display_name,
+            status=RunStatus.RUNNING,
+            tags=tags,
+            properties=properties,
+        )
+        run = cls(experiment, run_id, _record=record)
+        run._steps = {}
+        flusher.own(run_id, run._finish)
+        return run
+
+    @classmethod
+    def get(cls, workspace: Any, run_id: str) -> Run:
+        """The run ``run_id`` of ``workspace``, whatever its experiment.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        from runlab.tracking.experiment import Experiment
+
+        record = workspace.store.get_run(run_id)
+        experiment = Experiment(workspace, record.experiment_name)
+        return cls(experiment, run_id, _record=record)
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> Run | OfflineRun:
+        """The run this process belongs to: the job's run inside a submitted job, otherwise
+        an offline run that prints what it logs (so a script also runs bare).
+
+        Raises:
+            InvalidStateError: not inside a job and ``allow_offline`` is false.
+        """
+        global _context_run
+        run_id = os.environ.get(ENV_RUN_ID)
+        config = os.environ.get(ENV_WORKSPACE)
+        if not run_id or not config:
+            if not allow_offline:
+                from runlab.errors import InvalidStateError
+
+                raise InvalidStateError(
+                    f"this process is not part of a runlab job ({ENV_RUN_ID} is not set)"
+                )
+            from runlab.tracking.offline import OfflineRun
+
+            return OfflineRun()
+        with _context_lock:
+            if _context_run is None or _context_run.id != run_id:
+                from runlab.tracking.workspace import Workspace
+
+                try:
+                    settings = json.loads(config)
+                except json.JSONDecodeError as error:
+                    raise ValidationError(f"{ENV_WORKSPACE} is not valid JSON: {error}") from error
+                _context_run = cls.get(Workspace.from_dict(settings), run_id)
+            return _context_run
+
+    # -- identity ------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The run's id."""
+        return self._record.run_id
+
+    @property
+    def number(self) -> int:
+        """Its position among its experiment's runs, from 1."""
+        return self._record.number
+
+    @property
+    def experiment(self) -> Experiment:
+        """The experiment the run belongs to."""
+        return self._experiment
+
+    @property
+    def display_name(self) -> str:
+        """A name for people (the run id unless set)."""
+        return self._record.display_name
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("a run's display name must be a non-empty string")
+        self._record = self._store.update_run(self.id, display_name=value)
+
+    @property
+    def type(self) -> str:
+        """Where the run runs: ``local`` for an interactive run, else the compute target."""
+        return self._record.target
+
+    @property
+    def status(self) -> str:
+        """The run's current state (read from the store)."""
+        return self.get_status()
+
+    @property
+    def parent(self) -> Run | None:
+        """The run this one is a child of, or None."""
+        parent_id = self._record.parent_run_id
+        return None if parent_id is None else Run(self._experiment, parent_id)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The run's tags (read from the store)."""
+        return self.get_tags()
+
+    @property
+    def properties(self) -> dict[str, str]:
+        """The run's properties (read from the store)."""
+        return self.get_properties()
+
+    def _refresh(self) -> RunRecord:
+        self._record = self._store.get_run(self.id)
+        return self._record
+
+    def get_status(self) -> str:
+        """The run's current state, e.g. ``"Running"`` or ``"Completed"``."""
+        return self._refresh().status.value
+
+    def get_details(self) -> dict[str, Any]:
+        """The run's details in the SDK's shape: runId, status, times, target, tags,
+        properties, log files, and the error for a failed run."""
+        record = self._refresh()
+        details: dict[str, Any] = {
+            "runId": record.run_id,
+            "experimentName": record.experiment_name,
+            "displayName": record.display_name,
+            "runNumber": record.number,
+            "target": record.target,
+            "status": record.status.value,
+            "parentRunId": record.parent_run_id,
+            "createdTimeUtc": _utc(record.created_time),
+            "startTimeUtc": _utc(record.start_time),
+            "endTimeUtc": _utc(record.end_time),
+            "properties": dict(record.properties),
+            "tags": dict(record.tags),
+            "inputDatasets": [],
+            "outputDatasets": [],
+            "logFiles": {name: name for name in self._files.names("logs")},
+        }
+        if record.error_details:
+            details["error"] = {"error": dict(record.error_details)}
+        return details
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def _next_step(self, name: str, step: int | None) -> int:
+        steps = self._steps
+        if steps is None:
+            # A run opened here, not started here: go on after what is stored.
+            self._queue.flush()
+            steps = self._steps = {
+                key: last + 1 for key, last in self._store.get_last_steps(self.id).items()
+            }
+        if step is None:
+            step = steps.get(name, 0)
+        elif type(step) is not int or step < 0:
+            raise ValidationError(f"bad step {step!r} for metric {name!r}: use an int >= 0")
+        if step >= steps.get(name, 0):
+            steps[name] = step + 1
+        return step
+
+    def _append(self, metric: Metric) -> None:
+        self._queue.pending.append(metric)
+        if not self._queue.registered:
+            flusher.register(self._queue)
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Log a number, a bool or a string under ``name``; returns at once.
+
+        NaN and infinities are kept. Each call adds a step (0, 1, ...) unless ``step`` is
+        given.
+
+        Raises:
+            ValidationError: a bad name, value or step.
+        """
+        if type(value) not in PLAIN_SCALARS:
+            value = normalise_scalar(value)
+        if type(name) is not str or not 0 < len(name) <= 255:
+            check_metric_name(name)
+        self._append(
+            Metric(name, value, self._next_step(name, step), time.time(), _SCALAR,
+                   description or None)
+        )
+
+    def _log_structured(
+        self, kind: MetricKind, name: str, value: Any, description: str
+    ) -> None:
+        check_metric_name(name)
+        value = normalise_collection(value)
+        self._append(
+            Metric(name, value, self._next_step(name, None), time.time(), kind,
+                   description or None)
+        )
+
+    def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
+        """Log a list of numbers or strings under ``name``."""
+        if isinstance(value, str | bytes | Mapping):
+            raise ValidationError(f"log_list({name!r}) takes a list, not {type(value).__name__}")
+        self._log_structured(MetricKind.LIST, name, list(value), description)
+
+    def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
+        """Log one row of the table ``name``: ``run.log_row("loss", epoch=1, value=0.3)``."""
+        if not kwargs:
+            raise ValidationError(f"log_row({name!r}) needs at least one column=value")
+        self._log_structured(MetricKind.ROW, name, kwargs, description)
+
+    def log_table(
+        self, name: str, value: Mapping[str, Sequence[Any]], description: str = ""
+    ) -> None:
+        """Log a table as a dict of equally long columns."""
+        if not isinstance(value, Mapping) or not value:
+            raise ValidationError(f"log_table({name!r}) takes a non-empty dict of columns")
+        lengths = {len(column) for column in value.values()}
+        if len(lengths) > 1:
+            raise ValidationError(f"log_table({name!r}): the columns differ in length")
+        self._log_structured(MetricKind.TABLE, name, dict(value), description)
+
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
+        """Log an image: a file at ``path``, or a matplotlib figure (or ``pyplot``) as
+        ``plot``. It is stored among the run's files and its name logged as the metric."""
+        check_metric_name(name)
+        if (path is None) == (plot is None):
+            raise ValidationError(f"log_image({name!r}) takes either path or plot, not both")
+        step = self._next_step(name, None)
+        if path is not None:
+            source = Path(path)
+            if not source.is_file():
+                raise NotFoundError(f"log_image({name!r}): no image file at {source}")
+            suffix = source.suffix.lower() or ".png"
+            data = source.read_bytes()
+        else:
+            if not hasattr(plot, "savefig"):
+                raise ValidationError(
+                    f"log_image({name!r}): plot must be a matplotlib figure or pyplot"
+                )
+            buffer = io.BytesIO()
+            plot.savefig(buffer, format="png")
+            suffix, data = ".png", buffer.getvalue()
+        file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
+        self._append(
+            Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)
+        )
+
+    def flush(self) -> None:
+        """Wait until every point logged so far is stored."""
+        self._queue.flush()
+
+    def get_metrics(
+        self, name: str | None = None, recursive: bool = False
+    ) -> dict[str, Any]:
+        """The run's metrics in the SDK's shape: a name logged once maps to its value,
+        several times to the list of values; rows merge into a table of columns.
+
+        Args:
+            name: only this metric.
+            recursive: include the child runs, as ``{run_id: metrics}`` for every run.
+        """
+        self.flush()
+        metrics = metrics_in_sdk_shape(self._store.get_metric_histories(self.id, name))
+        if not recursive:
+            return metrics
+        every = {self.id: metrics}
+        for child in self.get_children(recursive=True):
+            every[child.id] = child.get_metrics(name)
+        return every
+
+    # -- tags and properties -------------------------------------------------------------
+
+    def tag(self, key: str, value: str | None = None) -> None:
+        """Set one tag; with no value, the tag is just present (value ``""``)."""
+        self.set_tags({key: "" if value is None else value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set (add or replace) several tags; values are stored as strings."""
+        self._store.set_tags(self.id, _string_map(tags, "tag"))
+
+    def remove_tags(self, keys: Sequence[str]) -> None:
+        """Remove tags.
+
+        Raises:
+            NotFoundError: the run has no such tag.
+        """
+        for key in keys:
+            self._store.delete_tag(self.id, key)
+
+    def get_tags(self) -> dict[str, str]:
+        """The run's tags."""
+        return dict(self._refresh().tags)
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Add properties; they cannot change once added.
+
+        Raises:
+            AlreadyExistsError: a property exists with another value.
+        """
+        self._store.add_properties(self.id, _string_map(properties, "property"))
+
+    def get_properties(self) -> dict[str, str]:
+        """The run's properties."""
+        return dict(self._refresh().properties)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | IO[bytes]) -> str:
+        """Store a local file or a binary stream as the run's file ``name`` (e.g.
+        ``outputs/model.pkl``); returns the stored name.
+
+        Raises:
+            ValidationError: ``name`` is not a safe relative path.
+            NotFoundError: no such local file.
+        """
+        return self._files.upload_file(name, path_or_stream)
+
+    def upload_files(
+        self, names: Sequence[str], paths: Sequence[str | os.PathLike[str]]
+    ) -> list[str]:
+        """Store several local files, ``paths[i]`` as ``names[i]``."""
+        if len(names) != len(paths):
+            raise ValidationError("upload_files needs as many names as paths")
+        return [self._files.upload_file(name, path) for name, path in zip(names, paths, strict=True)]
+
+    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
+        """Store every file under the local folder ``path`` as ``name/...``."""
+        return self._files.upload_folder(name, path)
+
+    def get_file_names(self) -> list[str]:
+        """The names of the run's files, sorted."""
+        return self._files.names()
+
+    def download_file(
+        self, name: str, output_file_path: str | os.PathLike[str] | None = None
+    ) -> Path:
+        """Copy the run's file ``name`` to a local file or folder; returns the file written.
+
+        Raises:
+            NotFoundError: the run has no such file.
+        """
+        return self._files.download_file(name, output_file_path)
+
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: str | os.PathLike[str] | None = None,
+        append_prefix: bool = True,
+    ) -> list[Path]:
+        """Copy the run's files (under ``prefix``) into ``output_directory``."""
+        return self._files.download_files(prefix, output_directory, append_prefix)
+
+    # -- child runs ----------------------------------------------------------------------
+
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """Start a child run of this run, Running and owned by this process."""
+        del outputs  # the SDK's outputs folder is per job; children share it
+        return Run._start(
+            self._experiment, display_name=name, parent_run_id=self.id, run_id=run_id
+        )
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: str | Mapping[str, str | None] | None = None,
+        properties: str | Mapping[str, str | None] | None = None,
+        status: str | None = None,
+    ) -> Iterator[Run]:
+        """The runs started as children of this one (and theirs, with ``recursive``)."""
+        from runlab.tracking.experiment import _as_filter
+
+        records = self._store.search_runs(
+            parent_run_id=self.id,
+            statuses=None if status is None else [RunStatus.parse(status)],
+            tags=_as_filter(tags),
+            properties=_as_filter(properties),
+            order_by="created_time asc",
+        )
+        for record in records:
+            child = Run(self._experiment, record.run_id, _record=record)
+            yield child
+            if recursive:
+                yield from child.get_children(recursive=True)
+
+    # -- ending --------------------------------------------------------------------------
+
+    def _finish(self, status: RunStatus, error_details: Mapping[str, Any] | None) -> None:
+        flusher.unregister(self._queue)
+        self._record = self._store.set_run_status(self.id, status, error_details=error_details)
+        flusher.disown(self.id)
+
+    def start(self) -> None:
+        """Mark a run that was created but not started as Running."""
+        self._record = self._store.set_run_status(self.id, RunStatus.RUNNING)
+
+    def complete(self) -> None:
+        """Store everything logged, then mark the run Completed.
+
+        Raises:
+            InvalidStateError: the run has already ended.
+        """
+        self._finish(RunStatus.COMPLETED, None)
+
+    def fail(
+        self, error_details: BaseException | str | None = None, error_code: str | None = None
+    ) -> None:
+        """Store everything logged, then mark the run Failed with what went wrong."""
+        details: dict[str, Any] = {"message": "failed" if error_details is None else
+                                   f"{type(error_details).__name__}: {error_details}"
+                                   if isinstance(error_details, BaseException)
+                                   else str(error_details)}
+        if error_code is not None:
+            details["code"] = error_code
+        self._finish(RunStatus.FAILED, details)
+
+    def cancel(self) -> None:
+        """Store everything logged, then mark the run Canceled."""
+        self._finish(RunStatus.CANCELED, None)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if RunStatus(self.get_status()).is_terminal:
+            flusher.unregister(self._queue)
+            return
+        if error is None:
+            self.complete()
+        elif isinstance(error, KeyboardInterrupt):
+            self.cancel()
+        else:
+            self.fail(error)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run(experiment={self._experiment.name!r}, id={self.id!r},"
+            f" status={self._record.status.value!r})"
+        )
+
+
+def _string_map(values: Mapping[str, Any], what: str) -> dict[str, str]:
+    if not isinstance(values, Mapping):
+        raise ValidationError(f"{what} values must be given as a dict")
+    result = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key or len(key) > 255:
+            raise ValidationError(f"bad {what} name {key!r}: use a non-empty string")
+        result[key] = value if isinstance(value, str) else json.dumps(value)
+    return result

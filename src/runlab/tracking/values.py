@@ -1,0 +1,81 @@
+"""What ``Run.log`` accepts, and the shape ``Run.get_metrics`` gives back (the SDK's)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from runlab.entities import MetricHistory, MetricKind
+from runlab.errors import ValidationError
+
+__all__ = ["check_metric_name", "metrics_in_sdk_shape", "normalise_scalar"]
+
+PLAIN_SCALARS = frozenset({int, float, str, bool})
+
+
+def check_metric_name(name: object) -> str:
+    """Return ``name`` if it can name a metric (a non-empty string of at most 255 characters).
+
+    Raises:
+        ValidationError: it cannot.
+    """
+    if not isinstance(name, str) or not name or len(name) > 255 or "\x00" in name:
+        raise ValidationError(
+            f"bad metric name {name!r}: use a non-empty string of at most 255 characters"
+        )
+    return name
+
+
+def normalise_scalar(value: Any) -> int | float | str | bool:
+    """``value`` as a plain ``int``, ``float``, ``str`` or ``bool`` (e.g. from numpy types).
+
+    Raises:
+        ValidationError: it is none of these.
+    """
+    if type(value) in PLAIN_SCALARS:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return normalise_scalar(value.item())  # a zero-dimensional array
+    raise ValidationError(
+        f"cannot log a value of type {type(value).__name__}: log takes a number, a bool or a"
+        " string; use log_list, log_row or log_table for collections"
+    )
+
+
+def normalise_collection(value: Any) -> Any:
+    """A JSON-able copy of a list or dict of scalars (numpy arrays become lists)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(key): normalise_collection(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalise_collection(item) for item in value]
+    return normalise_scalar(value)
+
+
+def metrics_in_sdk_shape(histories: dict[str, MetricHistory]) -> dict[str, Any]:
+    """Metrics as ``Run.get_metrics`` gives them, the Azure ML SDK v1's shape.
+
+    A scalar, list, table or image logged once maps to what was logged, logged several
+    times to the list of what was logged; rows (``log_row``) merge into one table of
+    columns: ``{"column": [value, ...]}``.
+    """
+    shaped: dict[str, Any] = {}
+    for name, history in histories.items():
+        if history.kind is MetricKind.ROW:
+            table: dict[str, list[Any]] = {}
+            for row in history.values:
+                for column, cell in row.items():
+                    table.setdefault(column, []).append(cell)
+            shaped[name] = table
+        elif len(history.values) == 1:
+            shaped[name] = history.values[0]
+        else:
+            shaped[name] = list(history.values)
+    return shaped

@@ -1,0 +1,353 @@
+"""``Workspace``: one metadata store and one artifact root, found through a config file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runlab.artifacts import ArtifactStore, open_artifact_store
+from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
+from runlab.store import MetadataStore, open_metadata_store
+
+if TYPE_CHECKING:
+    from runlab.tracking.experiment import Experiment
+
+__all__ = ["CONFIG_DIR", "CONFIG_FILE", "Workspace"]
+
+CONFIG_DIR = ".runlab"
+CONFIG_FILE = "config.json"
+DEFAULT_STORE_URI = "sqlite:///metadata.db"
+DEFAULT_ARTIFACT_URI = "artifacts"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationError(
+            f"bad workspace name {name!r}: use 1-255 letters, digits, '-' and '_',"
+            " starting with a letter or digit"
+        )
+    return name
+
+
+def _absolute_store_uri(uri: str, base: Path) -> str:
+    """``uri`` with a relative SQLite path made absolute against ``base``."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        path = uri[len(prefix) :]
+        if path and path != ":memory:":
+            return prefix + str((base / path).resolve())
+    return uri
+
+
+def _absolute_artifact_uri(uri: str, base: Path) -> str:
+    if "://" in uri:
+        return uri
+    return str((base / Path(uri).expanduser()).resolve())
+
+
+class Workspace:
+    """A place that keeps experiments, runs, metrics and files: a metadata store plus an
+    artifact root.
+
+    Most code gets one with :meth:`create` or :meth:`from_config`; the constructor takes the
+    two URIs directly.
+
+    Args:
+        name: the workspace's name.
+        store_uri: the metadata store (``sqlite:///PATH``, ``postgresql://...``).
+        artifact_uri: the artifact root (a local folder or any fsspec URL).
+        config_path: the config file it was read from, if any.
+
+    Example:
+        >>> ws = Workspace.create("demo", path=tmp_path)  # doctest: +SKIP
+        >>> Workspace.from_config(tmp_path).name  # doctest: +SKIP
+        'demo'
+    """
+
+    def __init__(
+        self,
+        name: str,
+        store_uri: str,
+        artifact_uri: str,
+        *,
+        config_path: str | os.PathLike[str] | None = None,
+        created_time: float | None = None,
+    ) -> None:
+        self._name = _check_name(name)
+        self._store_uri = store_uri
+        self._artifact_uri = artifact_uri
+        self._config_path = Path(config_path) if config_path is not None else None
+        self._created_time = created_time
+        self._store: MetadataStore | None = None
+        self._artifacts: ArtifactStore | None = None
+
+    # -- creating and finding ------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        path: str | os.PathLike[str] = ".",
+        exist_ok: bool = False,
+        *,
+        store_uri: str | None = None,
+        artifact_uri: str | None = None,
+    ) -> Workspace:
+        """Create a workspace in ``path`` (``path/.runlab/config.json``) and open it.
+
+        By default its metadata is a SQLite file and its artifacts a folder, both inside
+        ``path/.runlab``.
+
+        Args:
+            name: the workspace's name (letters, digits, ``-`` and ``_``).
+            path: the folder it belongs to; created if missing.
+            exist_ok: return the workspace already in ``path`` instead of failing.
+            store_uri: keep metadata elsewhere, e.g. ``postgresql://user@host/db``.
+            artifact_uri: keep files elsewhere, e.g. ``s3://bucket/prefix``.
+
+        Raises:
+            AlreadyExistsError: ``path`` has a workspace and ``exist_ok`` is false.
+            ValidationError: a bad name or URI.
+            BackendError: the stores cannot be created.
+        """
+        _check_name(name)
+        folder = Path(path).expanduser().resolve()
+        config_file = folder / CONFIG_DIR / CONFIG_FILE
+        if config_file.exists():
+            if not exist_ok:
+                raise AlreadyExistsError(
+                    f"{folder} already holds a workspace ({config_file}): open it with"
+                    " Workspace.from_config(), or pass exist_ok=True"
+                )
+            existing = cls._from_file(config_file)
+            if existing.name != name:
+                raise AlreadyExistsError(
+                    f"{folder} already holds workspace {existing.name!r}, not {name!r}"
+                )
+            return existing
+        config_dir = folder / CONFIG_DIR
+        workspace = cls(
+            name,
+            _absolute_store_uri(store_uri or DEFAULT_STORE_URI, config_dir),
+            _absolute_artifact_uri(artifact_uri or DEFAULT_ARTIFACT_URI, config_dir),
+            config_path=config_file,
+            created_time=time.time(),
+        )
+        # Open both stores before writing the config, so a bad URI leaves nothing behind.
+        workspace.store  # noqa: B018
+        workspace.artifacts  # noqa: B018
+        relative = {
+            "store_uri": store_uri or DEFAULT_STORE_URI,
+            "artifact_uri": artifact_uri or DEFAULT_ARTIFACT_URI,
+        }
+        workspace._write_config_file(config_file, relative)
+        return workspace
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
+        """Open the workspace whose config is in ``path`` (default: the current folder) or
+        the nearest parent: ``.runlab/config.json``, then ``config.json``, in each folder.
+
+        ``path`` may also name a config file directly.
+
+        Raises:
+            NotFoundError: no config was found; the message lists every place looked at.
+            ValidationError: a config file is malformed.
+        """
+        start = Path(path if path is not None else Path.cwd()).expanduser().resolve()
+        if start.is_file():
+            return cls._from_file(start)
+        looked: list[str] = []
+        not_runlab: list[str] = []
+        for folder in (start, *start.parents):
+            for candidate in (folder / CONFIG_DIR / CONFIG_FILE, folder / CONFIG_FILE):
+                looked.append(str(candidate))
+                if not candidate.is_file():
+                    continue
+                if candidate.name == CONFIG_FILE and candidate.parent.name != CONFIG_DIR:
+                    if "store_uri" not in _read_json(candidate):
+                        not_runlab.append(str(candidate))
+                        continue
+                return cls._from_file(candidate)
+        hint = ""
+        if not_runlab:
+            hint = f" ({', '.join(not_runlab)} holds no runlab workspace: no store_uri)"
+        raise NotFoundError(
+            f"no runlab workspace config found; looked at {', '.join(looked)}{hint}."
+            " Create one with `runlab init` or Workspace.create(name)"
+        )
+
+    @classmethod
+    def _from_file(cls, config_file: Path) -> Workspace:
+        config = _read_json(config_file)
+        return cls.from_dict(config, base=config_file.parent, config_path=config_file)
+
+    @classmethod
+    def from_dict(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        base: str | os.PathLike[str] | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> Workspace:
+        """A workspace from the contents of a config file.
+
+        Relative paths in the URIs are taken against ``base`` (default: the current folder).
+
+        Raises:
+            ValidationError: a key is missing or malformed.
+        """
+        name = config.get("name", config.get("workspace_name"))
+        store_uri = config.get("store_uri")
+        artifact_uri = config.get("artifact_uri")
+        where = f" in {config_path}" if config_path else ""
+        if not isinstance(store_uri, str) or not isinstance(artifact_uri, str):
+            raise ValidationError(
+                f"the workspace config{where} needs 'store_uri' and 'artifact_uri' strings"
+            )
+        folder = Path(base if base is not None else Path.cwd()).resolve()
+        created = config.get("created_time")
+        return cls(
+            _check_name(name),
+            _absolute_store_uri(store_uri, folder),
+            _absolute_artifact_uri(artifact_uri, folder),
+            config_path=config_path,
+            created_time=created if isinstance(created, (int, float)) else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config of this workspace with absolute URIs (what jobs receive)."""
+        config: dict[str, Any] = {
+            "name": self._name,
+            "store_uri": self._store_uri,
+            "artifact_uri": self._artifact_uri,
+        }
+        if self._created_time is not None:
+            config["created_time"] = self._created_time
+        return config
+
+    def write_config(
+        self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
+    ) -> Path:
+        """Write this workspace's config to ``path/.runlab/<file_name>`` so that
+        :meth:`from_config` finds it from ``path`` and below.
+
+        Args:
+            path: the folder (default: the current folder).
+            file_name: the file's name (default ``config.json``).
+
+        Returns:
+            The file written.
+        """
+        if file_name is not None and (Path(file_name).name != file_name or not file_name):
+            raise ValidationError(f"bad config file name {file_name!r}: give a plain file name")
+        folder = Path(path if path is not None else Path.cwd()).expanduser().resolve()
+        target = folder / CONFIG_DIR / (file_name or CONFIG_FILE)
+        self._write_config_file(target, {})
+        return target
+
+    def _write_config_file(self, target: Path, overrides: Mapping[str, str]) -> None:
+        config = self.to_dict() | dict(overrides)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            partial.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+            partial.replace(target)
+        except OSError as error:
+            raise BackendError(f"cannot write the workspace config {target}: {error}") from error
+
+    # -- what it holds -------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The workspace's name."""
+        return self._name
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store (opened, and migrated if needed, on first use)."""
+        if self._store is None:
+            self._store = open_metadata_store(self._store_uri)
+        return self._store
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The artifact store (opened on first use)."""
+        if self._artifacts is None:
+            self._artifacts = open_artifact_store(self._artifact_uri)
+        return self._artifacts
+
+    @property
+    def config_path(self) -> Path | None:
+        """The config file this workspace was read from or written to, if any."""
+        return self._config_path
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """Every experiment of the workspace, by name."""
+        from runlab.tracking.experiment import Experiment
+
+        return {
+            record.name: Experiment(self, record.name, _record=record)
+            for record in self.store.list_experiments()
+        }
+
+    def get_details(self) -> dict[str, Any]:
+        """A summary: name, where metadata and files live, the config file, counts."""
+        return {
+            "name": self._name,
+            "location": "local",
+            "store_uri": self.store_uri,
+            "artifact_uri": self._artifact_uri,
+            "config_path": str(self._config_path) if self._config_path else None,
+            "created_time": self._created_time,
+            "experiment_count": len(self.store.list_experiments()),
+        }
+
+    def close(self) -> None:
+        """Close the stores' connections."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self._name!r}, store_uri={self.store_uri!r})"
+
+    @property
+    def store_uri(self) -> str:
+        """The metadata store's URI, password masked."""
+        from runlab.store.registry import mask_uri
+
+        return mask_uri(self._store_uri)
+
+    @property
+    def artifact_uri(self) -> str:
+        """The artifact root's URI."""
+        return self._artifact_uri
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and other.to_dict() == self.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self._name, self._store_uri, self._artifact_uri))
+
+
+def _read_json(config_file: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BackendError(f"cannot read the workspace config {config_file}: {error}") from error
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"the workspace config {config_file} is not valid JSON: {error}"
+        ) from error
+    if not isinstance(config, dict):
+        raise ValidationError(f"the workspace config {config_file} must hold a JSON object")
+    return config
