@@ -24,6 +24,8 @@ from runlab.errors import ValidationError
         ("a/b/", "a/b"),
         ("..hidden/a..b/...", "..hidden/a..b/..."),
         ("a~/b", "a~/b"),
+        ("a/~b", "a/~b"),
+        ("12:30:00.log", "12:30:00.log"),
         ("données/ü.txt", "données/ü.txt"),
         ("with space/x", "with space/x"),
     ],
@@ -51,6 +53,9 @@ def test_normal_form(path: str, expected: str) -> None:
         "C:\\x",
         "c:x",
         "C:/x",
+        "./C:",
+        "a/c:x",
+        "a/D:/b",
         "a\\..\\..\\b",
         "a\\b",
         "a\x00b",
@@ -61,6 +66,8 @@ def test_normal_form(path: str, expected: str) -> None:
         "~",
         "~/x",
         "~user/x",
+        "./~",
+        ".//~/x",
     ],
 )
 def test_refused(path: str) -> None:

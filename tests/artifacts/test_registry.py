@@ -15,8 +15,8 @@ from runlab.artifacts import (
     FsspecArtifactStore,
     open_artifact_store,
     register_artifact_store,
+    registry,
 )
-from runlab.artifacts import registry
 from runlab.errors import BackendError, ValidationError
 
 opened: list[tuple[str, dict[str, Any]]] = []

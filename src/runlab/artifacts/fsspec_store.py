@@ -154,6 +154,8 @@ class FsspecArtifactStore(ArtifactStore):
             file_system, root = url_to_fs(uri, **storage_options)
         self._fs: Any = file_system
         self._is_local = isinstance(file_system, LocalFileSystem)
+        self._root: str
+        self._uri: str
         if self._is_local:
             self._root = os.path.abspath(root)
             with map_exceptions(f"create the artifact folder {self._root!r}"):

@@ -21,8 +21,9 @@ _ALLOWED = (
     "(no leading '/', '~' or drive letter, no '..', no backslashes, no control characters)"
 )
 
-# "C:x" is relative to the current folder of drive C on Windows, so any letter-colon start is
-# refused, not only "C:\\" and "C:/".
+# "C:x" is relative to the current folder of drive C on Windows, and joining such a component
+# replaces the drive of what it is joined to, so a letter-colon start is refused in every
+# component, not only "C:\\" or "C:/" at the start.
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 
 
@@ -46,9 +47,9 @@ def vet_path(path: str, *, allow_empty: bool = False) -> str:
 
     Raises:
         ValidationError: if ``path`` is not a ``str``; is empty (unless ``allow_empty``);
-            is absolute; starts with ``~`` or a drive letter; holds a backslash, a NUL or
-            another control character; or has a ``..`` component anywhere, even one that
-            would stay inside the root such as ``"a/../b"``.
+            is absolute; starts with ``~``; has a component that starts with a drive letter
+            (``"C:"``); holds a backslash, a NUL or another control character; or has a ``..``
+            component anywhere, even one that would stay inside the root such as ``"a/../b"``.
 
     Example:
         >>> vet_path("./outputs//model.pkl")
@@ -62,15 +63,16 @@ def vet_path(path: str, *, allow_empty: bool = False) -> str:
         # Refused rather than converted: on Windows it separates folders, so "a\\..\\b" would
         # climb out there while looking like one harmless name here.
         raise _refuse(path, "contains a backslash")
-    if _DRIVE_LETTER.match(path):
-        raise _refuse(path, "starts with a drive letter")
     if path.startswith("/"):
         raise _refuse(path, "is absolute")
-    if path.startswith("~"):
-        raise _refuse(path, "starts with '~' (a home folder)")
+    # Checked after "." components are dropped, so "./~" and "./C:" are caught too.
     components = [component for component in path.split("/") if component not in ("", ".")]
     if ".." in components:
         raise _refuse(path, "has a '..' component")
+    if any(_DRIVE_LETTER.match(component) for component in components):
+        raise _refuse(path, "has a drive letter")
+    if components and components[0].startswith("~"):
+        raise _refuse(path, "starts with '~' (a home folder)")
     if not components and not allow_empty:
         raise _refuse(path, "is empty (it must name a file or folder below the root)")
     return "/".join(components)

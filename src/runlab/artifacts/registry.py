@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Protocol
+from typing import Any
 
 from runlab.artifacts.base import ArtifactStore
 from runlab.artifacts.fsspec_store import FsspecArtifactStore
@@ -31,12 +32,10 @@ ENTRY_POINT_GROUP = "runlab.artifact_stores"
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-class ArtifactStoreFactory(Protocol):
-    """Anything that opens an artifact store from a URI, such as an ``ArtifactStore`` class."""
-
-    def __call__(self, uri: str, /, **options: Any) -> ArtifactStore:
-        """Open the store rooted at ``uri``, with backend-specific ``options``."""
-        ...
+#: Anything that opens an artifact store, called as ``factory(uri, **options)``; usually an
+#: ``ArtifactStore`` subclass. ``...`` rather than a Protocol with ``(uri, /, **options)``, so
+#: that classes whose ``uri`` may also be passed by keyword fit it.
+ArtifactStoreFactory = Callable[..., ArtifactStore]
 
 
 _lock = threading.Lock()

@@ -118,7 +118,7 @@ class Experiment:
 
     def get_runs(
         self,
-        type: str | None = None,  # noqa: A002 - the SDK's name
+        type: str | None = None,
         tags: str | Mapping[str, str | None] | None = None,
         properties: str | Mapping[str, str | None] | None = None,
         include_children: bool = False,

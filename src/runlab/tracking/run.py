@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import os
@@ -16,7 +17,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from runlab.entities import Metric, MetricKind, RunRecord, RunStatus
-from runlab.errors import NotFoundError, ValidationError
+from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
 from runlab.tracking.values import (
@@ -141,8 +142,6 @@ class Run:
         config = os.environ.get(ENV_WORKSPACE)
         if not run_id or not config:
             if not allow_offline:
-                from runlab.errors import InvalidStateError
-
                 raise InvalidStateError(
                     f"this process is not part of a runlab job ({ENV_RUN_ID} is not set)"
                 )
@@ -429,7 +428,8 @@ class Run:
         """Store several local files, ``paths[i]`` as ``names[i]``."""
         if len(names) != len(paths):
             raise ValidationError("upload_files needs as many names as paths")
-        return [self._files.upload_file(name, path) for name, path in zip(names, paths, strict=True)]
+        pairs = zip(names, paths, strict=True)
+        return [self._files.upload_file(name, path) for name, path in pairs]
 
     def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
         """Store every file under the local folder ``path`` as ``name/...``."""
@@ -495,6 +495,12 @@ class Run:
     # -- ending --------------------------------------------------------------------------
 
     def _finish(self, status: RunStatus, error_details: Mapping[str, Any] | None) -> None:
+        current = self._refresh().status
+        if current.is_terminal:
+            raise InvalidStateError(
+                f"run {self.id!r} has already ended ({current.value}); it cannot become"
+                f" {status.value}"
+            )
         flusher.unregister(self._queue)
         self._record = self._store.set_run_status(self.id, status, error_details=error_details)
         flusher.disown(self.id)
@@ -532,7 +538,7 @@ class Run:
 
     def __exit__(
         self,
-        kind: type[BaseException] | None,
+        kind: builtins.type[BaseException] | None,
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:

@@ -171,10 +171,10 @@ class Workspace:
                 looked.append(str(candidate))
                 if not candidate.is_file():
                     continue
-                if candidate.name == CONFIG_FILE and candidate.parent.name != CONFIG_DIR:
-                    if "store_uri" not in _read_json(candidate):
-                        not_runlab.append(str(candidate))
-                        continue
+                plain = candidate.parent.name != CONFIG_DIR
+                if plain and "store_uri" not in _read_json(candidate):
+                    not_runlab.append(str(candidate))
+                    continue
                 return cls._from_file(candidate)
         hint = ""
         if not_runlab:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
@@ -60,7 +62,7 @@ _RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
 )
 
 
-def _to_record(row: sa.Row[Any]) -> RunRecord:
+def _to_record(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
         run_id=row[0],
         experiment_name=row[1],
@@ -102,6 +104,13 @@ class SqlMetadataStore(MetadataStore):
         self._uri = uri
         self._engine = create_store_engine(uri)
         self._writer = self._engine.execution_options(write=True)
+        # An in-memory SQLite database is one connection shared by every thread: take turns.
+        in_memory = self._engine.url.get_backend_name() == "sqlite" and (
+            self._engine.url.database in (None, "", ":memory:")
+        )
+        self._turns: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if in_memory else contextlib.nullcontext()
+        )
         with translate_errors(f"open {mask_url(uri)}"):
             retrying(lambda: migrate.upgrade(self._engine), what=f"migrate {mask_url(uri)}")
 
@@ -126,7 +135,7 @@ class SqlMetadataStore(MetadataStore):
 
     def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T:
         def attempt() -> T:
-            with self._engine.connect() as connection:
+            with self._turns, self._engine.connect() as connection:
                 return operation(connection)
 
         with translate_errors(what):
@@ -134,7 +143,7 @@ class SqlMetadataStore(MetadataStore):
 
     def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T:
         def attempt() -> T:
-            with self._writer.begin() as connection:
+            with self._turns, self._writer.begin() as connection:
                 return operation(connection)
 
         with translate_errors(what):
@@ -281,7 +290,7 @@ class SqlMetadataStore(MetadataStore):
             raise ValidationError(
                 f"cannot order runs by {order_by!r}: use one of {', '.join(_ORDERS)}"
             )
-        if limit is not None and limit < 0 or offset < 0:
+        if (limit is not None and limit < 0) or offset < 0:
             raise ValidationError("limit and offset must not be negative")
         query = _RUN_SELECT.order_by(*order).offset(offset)
         if limit is not None:

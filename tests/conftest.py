@@ -1,0 +1,44 @@
+"""Fixtures shared by every test package: real databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RUNLAB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(
+        POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"),
+        autocommit=True,
+        connect_timeout=3,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    """Skip (saying why) when no PostgreSQL server answers."""
+    try:
+        _postgres_admin_connection().close()
+    except Exception as error:  # any failure to connect means: no server here
+        pytest.skip(f"no PostgreSQL server answers at {POSTGRES_ADMIN_URL}: {error}")
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    name = f"runlab_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with _postgres_admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
