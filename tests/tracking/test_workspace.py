@@ -93,3 +93,13 @@ def test_passwords_never_show(tmp_path: Path) -> None:
     ws = Workspace("x", "postgresql://user:s3cret@db.example/x", str(tmp_path))
     assert "s3cret" not in ws.store_uri and "s3cret" not in repr(ws)
     assert "***" in ws.store_uri
+
+
+def test_a_workspace_where_a_file_stands_is_a_clear_error(tmp_path: Path) -> None:
+    from runlab import RunlabError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RunlabError, match=str(blocker)):
+        Workspace.create("mine", path=blocker)
+    assert blocker.read_text() == "x"

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from runlab.entities import Metric, MetricKind, RunRecord, RunStatus
-from runlab.errors import InvalidStateError, NotFoundError, ValidationError
+from runlab.errors import BackendError, InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
 from runlab.tracking.values import (
@@ -338,7 +338,10 @@ class Run:
             if not source.is_file():
                 raise NotFoundError(f"log_image({name!r}): no image file at {source}")
             suffix = source.suffix.lower() or ".png"
-            data = source.read_bytes()
+            try:
+                data = source.read_bytes()
+            except OSError as error:
+                raise BackendError(f"log_image({name!r}): cannot read {source}: {error}") from error
         else:
             if not hasattr(plot, "savefig"):
                 raise ValidationError(

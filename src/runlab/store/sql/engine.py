@@ -82,7 +82,13 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
             url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
-        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database or "").expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise BackendError(
+                f"cannot create the folder {folder} for the metadata store: {error}"
+            ) from error
         engine = sa.create_engine(
             url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
         )

@@ -59,7 +59,7 @@ metrics = sa.Table(
     sa.Column("run_pk", BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
-    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
     sa.Column("number", sa.Double, nullable=True),
     sa.Column("text", sa.Text, nullable=True),
     sa.Column("timestamp", sa.Double, nullable=False),
