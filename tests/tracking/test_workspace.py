@@ -103,3 +103,9 @@ def test_a_workspace_where_a_file_stands_is_a_clear_error(tmp_path: Path) -> Non
     with pytest.raises(RunlabError, match=str(blocker)):
         Workspace.create("mine", path=blocker)
     assert blocker.read_text() == "x"
+
+
+def test_a_missing_folder_is_not_searched_upwards(tmp_path: Path) -> None:
+    Workspace.create("outer", path=tmp_path)
+    with pytest.raises(NotFoundError, match="no such folder"):
+        Workspace.from_config(tmp_path / "typo")

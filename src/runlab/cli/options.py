@@ -10,7 +10,7 @@ import typer
 
 from runlab.tracking import Workspace
 
-__all__ = ["WORKSPACE_ENV", "CliState", "WorkspaceOption", "open_workspace"]
+__all__ = ["WORKSPACE_ENV", "WORKSPACE_HELP", "CliState", "WorkspaceOption", "open_workspace"]
 
 WORKSPACE_ENV = "RUNLAB_WORKSPACE_DIR"
 """The environment variable that names the workspace folder when ``--workspace`` is not given."""
@@ -27,7 +27,7 @@ WorkspaceOption = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        help=WORKSPACE_HELP,
+        help="The workspace folder or config file, as the global --workspace.",
         exists=True,
         show_default=False,
     ),

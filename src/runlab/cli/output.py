@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -21,13 +24,16 @@ __all__ = [
     "data_table",
     "error_console",
     "format_duration",
+    "format_short_time",
     "format_size",
     "format_status",
     "format_time",
     "format_value",
+    "heading",
     "key_value_table",
     "print_error",
     "run_duration",
+    "say",
 ]
 
 _STATUS_STYLES = {
@@ -38,6 +44,7 @@ _STATUS_STYLES = {
     RunStatus.FINALIZING: "cyan",
 }
 _VALUE_WIDTH = 60
+_PIPE_WIDTH = 200
 
 
 def console() -> Console:
@@ -46,13 +53,34 @@ def console() -> Console:
     A new one per call, so it follows whatever ``sys.stdout`` is now (a terminal, a pipe, a
     test runner's buffer) and picks colours for that stream, not the one seen at import.
     Automatic highlighting is off: it would colour numbers inside user data at random.
+
+    Into a pipe or a file (and with no ``COLUMNS`` set) tables may be 200 columns wide rather
+    than Rich's 80, so ``runlab run list | grep ...`` sees whole rows.
     """
-    return Console(highlight=False)
+    piped = "COLUMNS" not in os.environ and not _isatty(sys.stdout)
+    return Console(highlight=False, width=_PIPE_WIDTH if piped else None)
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # a closed stream
+        return False
 
 
 def error_console() -> Console:
     """A console on standard error (see :func:`console`)."""
     return Console(stderr=True, highlight=False)
+
+
+def say(message: str | Text) -> None:
+    """Print a message line on standard output, as it is: no markup, never wrapped.
+
+    People copy paths, ids and commands out of these lines, so a line break inside one would
+    break it; the terminal wraps long lines visually anyway.
+    """
+    console().print(message, markup=False, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
@@ -66,11 +94,27 @@ def print_error(message: str) -> None:
     error_console().print(text, soft_wrap=True)
 
 
-def format_time(timestamp: float | None) -> str:
-    """Seconds since the epoch as local time (``2024-05-01 12:34:56``), or ``-``."""
+def format_time(timestamp: float | None, *, seconds: bool = False) -> str:
+    """Seconds since the epoch as local time (``2024-05-01 12:34``), or ``-``.
+
+    Minutes are precise enough to tell runs apart at a glance; ``runlab run show`` gives
+    seconds (``seconds=True``).
+    """
     if timestamp is None:
         return "-"
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return datetime.fromtimestamp(timestamp).strftime(pattern)
+
+
+def format_short_time(timestamp: float | None) -> str:
+    """Seconds since the epoch as ``ls -l`` shows them: ``Nov 26 23:09`` within the current
+    year, ``Nov 26  2024`` before it, or ``-``. Short, for columns in lists."""
+    if timestamp is None:
+        return "-"
+    moment = datetime.fromtimestamp(timestamp)
+    if moment.year == datetime.now().year:
+        return moment.strftime("%b %d %H:%M")
+    return moment.strftime("%b %d  %Y")
 
 
 def format_duration(seconds: float | None) -> str:
@@ -150,9 +194,19 @@ def key_value_table(
     return table
 
 
-def data_table(columns: Sequence[str], title: str | None = None) -> Table:
-    """An empty table with these column headers, for lists of things (runs, metrics, files)."""
-    table = Table(title=title, title_justify="left")
+def data_table(columns: Sequence[str]) -> Table:
+    """An empty table with these column headers, for lists of things (runs, metrics, files).
+
+    A line under the header and no borders leave room for ids and times in 80 columns; print
+    a title with :func:`heading` (a table's own title would wrap at the table's width).
+    """
+    # Right padding only: with the box's blank divider that leaves two spaces between columns.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for column in columns:
         table.add_column(column)
     return table
+
+
+def heading(text: str) -> None:
+    """Print a bold title line above a table."""
+    say(Text(text, style="bold"))

@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from runlab.cli.options import WorkspaceOption, open_workspace
-from runlab.cli.output import console, format_time, key_value_table
+from runlab.cli.output import console, format_time, key_value_table, say
 from runlab.errors import AlreadyExistsError
 from runlab.tracking import Workspace
 from runlab.tracking.workspace import CONFIG_DIR, CONFIG_FILE
@@ -76,7 +76,7 @@ def init_workspace(
     try:
         out = console()
         verb = "Using the existing" if existed else "Created"
-        out.print(Text.assemble(f"{verb} workspace ", (workspace.name, "bold"), f" in {folder}"))
+        say(Text.assemble(f"{verb} workspace ", (workspace.name, "bold"), f" in {folder}"))
         out.print(
             key_value_table(
                 [
@@ -86,10 +86,9 @@ def init_workspace(
                 ]
             )
         )
-        out.print(
+        say(
             "Commands run in this folder or below it use this workspace;"
-            " try `runlab demo` for a first tracked run.",
-            markup=False,
+            " try `runlab demo` for a first tracked run."
         )
     finally:
         workspace.close()
@@ -101,6 +100,7 @@ def show_workspace(ctx: typer.Context, workspace_path: WorkspaceOption = None) -
     workspace = open_workspace(ctx, workspace_path)
     details = workspace.get_details()
     created = details.get("created_time")
+    created_text = format_time(created, seconds=True) if isinstance(created, int | float) else None
     console().print(
         key_value_table(
             [
@@ -109,7 +109,7 @@ def show_workspace(ctx: typer.Context, workspace_path: WorkspaceOption = None) -
                 ("Metadata store", str(details["store_uri"])),
                 ("Artifacts", str(details["artifact_uri"])),
                 ("Config file", details.get("config_path")),
-                ("Created", format_time(created) if isinstance(created, int | float) else None),
+                ("Created", created_text),
                 ("Experiments", str(details["experiment_count"])),
             ],
             title="Workspace",

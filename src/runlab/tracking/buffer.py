@@ -81,6 +81,7 @@ class _Flusher:
         self._wake = threading.Event()
         self._hooks_installed = False
         self._uncaught: BaseException | None = None
+        self._last_error: dict[str, str] = {}
 
     def register(self, queue: MetricQueue) -> None:
         """Have ``queue`` flushed in the background until the process ends."""
@@ -121,8 +122,11 @@ class _Flusher:
             try:
                 queue.flush()
             except RunlabError as error:
-                print(f"runlab: could not store metrics of {queue.run_id}: {error}",
-                      file=sys.stderr)
+                # The points stay queued and are tried again; say so once per new error.
+                message = f"runlab: could not store metrics of {queue.run_id} (will retry): {error}"
+                if message != self._last_error.get(queue.run_id):
+                    self._last_error[queue.run_id] = message
+                    print(message, file=sys.stderr)
 
     def _ensure_started(self) -> None:
         if self._pid != os.getpid():

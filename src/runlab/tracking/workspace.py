@@ -162,6 +162,8 @@ class Workspace:
             ValidationError: a config file is malformed.
         """
         start = Path(path if path is not None else Path.cwd()).expanduser().resolve()
+        if not start.exists():
+            raise NotFoundError(f"cannot look for a workspace config in {start}: no such folder")
         if start.is_file():
             return cls._from_file(start)
         looked: list[str] = []

@@ -1,0 +1,11 @@
+"""Layer 3: the ``runlab`` command line (Typer and Rich).
+
+Example:
+    $ runlab init
+    $ runlab demo
+    $ runlab run list
+"""
+
+from runlab.cli.app import app, main
+
+__all__ = ["app", "main"]
