@@ -28,7 +28,7 @@ def list_experiments(ctx: typer.Context, workspace_path: WorkspaceOption = None)
     table.columns[1].justify = "right"
     for experiment in experiments:
         # The store has no count query; child runs are counted too, as they are runs.
-        run_count = len(store.search_runs(experiment_name=experiment.name))
+        run_count = store.count_runs(experiment_name=experiment.name)
         table.add_row(
             Text(experiment.name), str(run_count), format_short_time(experiment.created_time)
         )

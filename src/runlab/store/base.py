@@ -134,6 +134,24 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_runs(
+        self,
+        *,
+        experiment_name: str | None = None,
+        statuses: Collection[RunStatus] | None = None,
+        parent_run_id: str | None = None,
+        top_level_only: bool = False,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+    ) -> int:
+        """How many runs ``search_runs`` with the same filters would give, counted in the
+        store.
+
+        Raises:
+            NotFoundError: ``experiment_name`` names no experiment.
+        """
+
+    @abc.abstractmethod
     def set_run_status(
         self,
         run_id: str,

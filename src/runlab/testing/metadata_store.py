@@ -242,6 +242,9 @@ class MetadataStoreContract:
         assert "child" not in ids(experiment_name="e", top_level_only=True)
         assert ids(experiment_name="e", order_by="number asc", limit=2, offset=1) == ["r1", "r2"]
         assert set(ids()) == {f"r{i}" for i in range(6)} | {"child", "x"}
+        assert metadata_store.count_runs() == 8
+        assert metadata_store.count_runs(experiment_name="e", top_level_only=True) == 6
+        assert metadata_store.count_runs(statuses=[RunStatus.COMPLETED], tags={"lr": "1"}) == 1
         newest_first = metadata_store.search_runs(experiment_name="e")
         times = [r.created_time for r in newest_first]
         assert times == sorted(times, reverse=True)
@@ -257,6 +260,8 @@ class MetadataStoreContract:
     def test_search_errors(self, metadata_store: MetadataStore) -> None:
         with pytest.raises(NotFoundError, match="nope"):
             metadata_store.search_runs(experiment_name="nope")
+        with pytest.raises(NotFoundError, match="nope"):
+            metadata_store.count_runs(experiment_name="nope")
         with pytest.raises(ValidationError, match="order"):
             metadata_store.search_runs(order_by="name; drop table runs")
         with pytest.raises(ValidationError):

@@ -98,6 +98,28 @@ _RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
 )
 
 
+def _run_conditions(
+    statuses: Collection[RunStatus] | None,
+    parent_run_id: str | None,
+    top_level_only: bool,
+    tags: Mapping[str, str | None] | None,
+    properties: Mapping[str, str | None] | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of ``search_runs`` and ``count_runs``."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if statuses is not None:
+        conditions.append(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
+    if parent_run_id is not None:
+        conditions.append(runs.c.parent_run_id == parent_run_id)
+    if top_level_only:
+        conditions.append(runs.c.parent_run_id.is_(None))
+    for column, wanted in ((runs.c.tags, tags), (runs.c.properties, properties)):
+        for key, value in (wanted or {}).items():
+            field = column[key].as_string()
+            conditions.append(field.is_not(None) if value is None else field == value)
+    return conditions
+
+
 def _to_record(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
         run_id=row[0],
@@ -336,25 +358,43 @@ class SqlMetadataStore(MetadataStore):
         query = _RUN_SELECT.order_by(*order).offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        if statuses is not None:
-            query = query.where(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
-        if parent_run_id is not None:
-            query = query.where(runs.c.parent_run_id == parent_run_id)
-        if top_level_only:
-            query = query.where(runs.c.parent_run_id.is_(None))
-        for column, wanted in ((runs.c.tags, tags), (runs.c.properties, properties)):
-            for key, value in (wanted or {}).items():
-                field = column[key].as_string()
-                query = query.where(field.is_not(None) if value is None else field == value)
+        conditions = _run_conditions(statuses, parent_run_id, top_level_only, tags, properties)
 
         def select(connection: sa.Connection) -> list[RunRecord]:
-            nonlocal query
-            if experiment_name is not None:
-                experiment_id = self._experiment_id(connection, experiment_name)
-                query = query.where(runs.c.experiment_id == experiment_id)
-            return [_to_record(row) for row in connection.execute(query)]
+            scoped = query.where(
+                *conditions, *self._experiment_condition(connection, experiment_name)
+            )
+            return [_to_record(row) for row in connection.execute(scoped)]
 
         return self._read("search runs", select)
+
+    def count_runs(
+        self,
+        *,
+        experiment_name: str | None = None,
+        statuses: Collection[RunStatus] | None = None,
+        parent_run_id: str | None = None,
+        top_level_only: bool = False,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+    ) -> int:
+        """See :meth:`MetadataStore.count_runs`."""
+        conditions = _run_conditions(statuses, parent_run_id, top_level_only, tags, properties)
+
+        def count(connection: sa.Connection) -> int:
+            query = sa.select(sa.func.count()).select_from(runs).where(
+                *conditions, *self._experiment_condition(connection, experiment_name)
+            )
+            return int(connection.execute(query).scalar_one())
+
+        return self._read("count runs", count)
+
+    def _experiment_condition(
+        self, connection: sa.Connection, experiment_name: str | None
+    ) -> list[sa.ColumnElement[bool]]:
+        if experiment_name is None:
+            return []
+        return [runs.c.experiment_id == self._experiment_id(connection, experiment_name)]
 
     def set_run_status(
         self,
