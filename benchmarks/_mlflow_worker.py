@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
-import mlflow  # noqa: E402
-from mlflow.entities import Metric  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
+import mlflow
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
 
 T = TypeVar("T")
 
@@ -65,7 +65,10 @@ def log_points(client: MlflowClient, run_id: str, points: int, batch_size: int) 
     """Store ``points`` steps of one metric with ``log_batch``; returns the seconds taken."""
     now = int(time.time() * 1000)
     batches = [
-        [Metric(METRIC, float(step), now, step) for step in range(start, min(start + batch_size, points))]
+        [
+            Metric(METRIC, float(step), now, step)
+            for step in range(start, min(start + batch_size, points))
+        ]
         for start in range(0, points, batch_size)
     ]
     start = time.perf_counter()
@@ -143,7 +146,8 @@ def run_listing(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
             client.set_terminated(run.info.run_id, "FINISHED")
     create_s = time.perf_counter() - start
     expected = sum(
-        1 for index in range(count)
+        1
+        for index in range(count)
         if index % 2 == 0 and LEARNING_RATES[(index // 2) % len(LEARNING_RATES)] == "0.1"
     )
     filtered_s, matches = best_of(

@@ -80,7 +80,10 @@ def metric_batches(points: int, batch_size: int) -> list[list[Metric]]:
     """``points`` steps of one metric, cut into batches, built before any timing."""
     now = time.time()
     return [
-        [Metric(METRIC, float(step), step, now) for step in range(start, min(start + batch_size, points))]
+        [
+            Metric(METRIC, float(step), step, now)
+            for step in range(start, min(start + batch_size, points))
+        ]
         for start in range(0, points, batch_size)
     ]
 
@@ -178,7 +181,8 @@ def run_listing(folder: Path, options: argparse.Namespace, timer: Timer) -> dict
         )
     create_s = time.perf_counter() - start
     expected = sum(
-        1 for index in range(count)
+        1
+        for index in range(count)
         if index % 2 == 0 and LEARNING_RATES[(index // 2) % len(LEARNING_RATES)] == "0.1"
     )
 

@@ -55,27 +55,55 @@ _KIND_CODES = {
 _KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
 
+def _marker(dialect: sa.Dialect) -> str:
+    """The driver's positional parameter marker (sqlite3: ``?``, psycopg: ``%s``)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def _insert_sql(dialect: sa.Dialect, table: str, columns: Sequence[str]) -> str:
     """A positional INSERT in the driver's own parameter style, for ``exec_driver_sql``."""
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(dialect)
     return (
         f"INSERT INTO {table} ({', '.join(columns)})"
         f" VALUES ({', '.join([marker] * len(columns))})"
     )
 
 
-def _history(name: str, rows: Sequence[Sequence[Any]]) -> MetricHistory:
-    """One metric's history from its (kind, step, number, text, timestamp) rows."""
-    kinds, steps, numbers, texts, timestamps = zip(*rows, strict=True)
+def _history(name: str, rows: Sequence[Sequence[Any]], first: int = 0) -> MetricHistory:
+    """One metric's history from rows holding (kind, step, number, text, timestamp) from
+    column ``first`` on."""
+
+    def column(index: int) -> list[Any]:
+        # map + itemgetter builds a column without a tuple per row (zip(*rows) makes one).
+        return list(map(operator.itemgetter(first + index), rows))
+
+    kinds, numbers, texts = column(0), column(2), column(3)
     kind = _KINDS[kinds[0]]
     if kind is MetricKind.SCALAR and texts.count(None) == len(texts):
-        values = list(numbers)  # finite floats only: no decoding needed
+        values = numbers  # finite floats only: no decoding needed
     else:
         values = [
             decode_value(_KINDS[code], number, text)
             for code, number, text in zip(kinds, numbers, texts, strict=True)
         ]
-    return MetricHistory(name, kind, list(steps), values, list(timestamps))
+    return MetricHistory(name, kind, column(1), values, column(4))
+
+
+def _fetch_all(connection: sa.Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    """Rows straight from the driver's cursor, skipping SQLAlchemy's per-row objects.
+
+    Driver errors are wrapped as SQLAlchemy would, so ``retrying`` and ``translate_errors``
+    see them as usual.
+    """
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return list(cursor.fetchall())
+    except dbapi.Error as error:
+        raise exc.DBAPIError.instance(sql, parameters, error, dbapi.Error) from error
+    finally:
+        cursor.close()
 
 
 _RUN_COLUMNS = (
@@ -162,6 +190,12 @@ class SqlMetadataStore(MetadataStore):
         self._uri = uri
         self._engine = create_store_engine(uri)
         self._writer = self._engine.execution_options(write=True)
+        marker = _marker(self._engine.dialect)
+        columns = "kind, step, number, text, timestamp FROM metrics WHERE run_pk = " + marker
+        self._history_sql = (
+            f"SELECT {columns} AND name = {marker} ORDER BY step, id"
+        )
+        self._histories_sql = f"SELECT name, {columns} ORDER BY name, step, id"
         self._insert_metrics_sql = _insert_sql(
             self._engine.dialect,
             "metrics",
@@ -520,27 +554,17 @@ class SqlMetadataStore(MetadataStore):
         self, run_id: str, name: str | None = None
     ) -> dict[str, MetricHistory]:
         """See :meth:`MetadataStore.get_metric_histories`."""
-        # Few columns, and the kind as a small int: a 100,000-step history is read whole.
-        columns = (
-            metrics.c.kind, metrics.c.step, metrics.c.number, metrics.c.text, metrics.c.timestamp
-        )
-
+        # A 100,000-step history is read whole: few columns, the kind as a small int, and
+        # rows straight from the driver.
         def select(connection: sa.Connection) -> dict[str, MetricHistory]:
             run_pk = self._run_pk(connection, run_id)
             if name is not None:
-                query = sa.select(*columns).where(
-                    metrics.c.run_pk == run_pk, metrics.c.name == name
-                ).order_by(metrics.c.step, metrics.c.id)
-                rows = connection.execute(query).all()
+                rows = _fetch_all(connection, self._history_sql, (run_pk, name))
                 return {name: _history(name, rows)} if rows else {}
-            query = sa.select(metrics.c.name, *columns).where(
-                metrics.c.run_pk == run_pk
-            ).order_by(metrics.c.name, metrics.c.step, metrics.c.id)
+            rows = _fetch_all(connection, self._histories_sql, (run_pk,))
             return {
-                row_name: _history(row_name, [row[1:] for row in group])
-                for row_name, group in itertools.groupby(
-                    connection.execute(query).all(), key=operator.itemgetter(0)
-                )
+                row_name: _history(row_name, list(group), first=1)
+                for row_name, group in itertools.groupby(rows, key=operator.itemgetter(0))
             }
 
         return self._read(f"read the metrics of run {run_id!r}", select)
