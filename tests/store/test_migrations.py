@@ -34,7 +34,8 @@ def _schema_differences(url: str) -> list[object]:
                 connection, opts={"version_table": migrate.VERSION_TABLE}
             )
             return [
-                diff for diff in compare_metadata(context, metadata)
+                diff
+                for diff in compare_metadata(context, metadata)
                 if not (diff[0] == "remove_table" and diff[1].name == migrate.VERSION_TABLE)
             ]
     finally:

@@ -135,9 +135,16 @@ def test_a_program_that_handles_sigterm_keeps_its_handler(workspace: Workspace) 
         "signal.signal(signal.SIGTERM, lambda *a: (print('mine', flush=True), sys.exit(0)))\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", prelude_with_handler + textwrap.dedent(PRELUDE)
-         + textwrap.dedent(code), str(workspace.config_path), "handled"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            prelude_with_handler + textwrap.dedent(PRELUDE) + textwrap.dedent(code),
+            str(workspace.config_path),
+            "handled",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     run_id = process.stdout.readline().strip()

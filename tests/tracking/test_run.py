@@ -73,8 +73,11 @@ def test_metrics_come_back_as_logged(experiment: Experiment) -> None:
         plt.plot([1, 2, 3])
         run.log_image("curve", plot=figure)
         plt.close(figure)
-        png = Path(run.download_file(run.get_metrics("curve")["curve"], experiment.workspace
-                                     .config_path.parent))  # type: ignore[union-attr]
+        png = Path(
+            run.download_file(
+                run.get_metrics("curve")["curve"], experiment.workspace.config_path.parent
+            )
+        )  # type: ignore[union-attr]
         run.log_image("from_file", path=png)
     metrics = run.get_metrics()
     assert metrics["once"] == 0.92
@@ -158,18 +161,23 @@ def test_files_round_trip(experiment: Experiment, tmp_path: Path) -> None:
     run.upload_file("logs/extra.log", io.BytesIO(b"log"))
     run.upload_files(["x/one.txt"], [source / "a.txt"])
     assert run.get_file_names() == [
-        "logs/extra.log", "outputs/a.txt", "outputs/deep/b.bin", "x/one.txt",
+        "logs/extra.log",
+        "outputs/a.txt",
+        "outputs/deep/b.bin",
+        "x/one.txt",
     ]
     out = tmp_path / "out"
     written = run.download_files(prefix="outputs", output_directory=out)
     assert sorted(p.relative_to(out).as_posix() for p in written) == [
-        "outputs/a.txt", "outputs/deep/b.bin",
+        "outputs/a.txt",
+        "outputs/deep/b.bin",
     ]
     assert (out / "outputs" / "deep" / "b.bin").read_bytes() == (
         source / "deep" / "b.bin"
     ).read_bytes()
-    flat = run.download_files(prefix="outputs", output_directory=tmp_path / "flat",
-                              append_prefix=False)
+    flat = run.download_files(
+        prefix="outputs", output_directory=tmp_path / "flat", append_prefix=False
+    )
     assert {p.name for p in flat} == {"a.txt", "b.bin"}
     target = run.download_file("logs/extra.log", tmp_path)
     assert target.read_bytes() == b"log"
@@ -183,9 +191,7 @@ BAD_PATHS = ["../x", "/etc/passwd", "a/../../b", "C:\\x", "a\\..\\..\\b", "a\x00
 
 
 @pytest.mark.parametrize("bad", BAD_PATHS)
-def test_unsafe_file_names_are_refused(
-    experiment: Experiment, tmp_path: Path, bad: str
-) -> None:
+def test_unsafe_file_names_are_refused(experiment: Experiment, tmp_path: Path, bad: str) -> None:
     before = sorted(p for p in tmp_path.rglob("*"))
     run = experiment.start_logging()
     source = tmp_path / "f.txt"

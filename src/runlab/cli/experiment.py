@@ -27,7 +27,7 @@ def list_experiments(ctx: typer.Context, workspace_path: WorkspaceOption = None)
     table = data_table(["Experiment", "Runs", "Created"])
     table.columns[1].justify = "right"
     for experiment in experiments:
-        # The store has no count query; child runs are counted too, as they are runs.
+        # Child runs count too: they are runs of the experiment.
         run_count = store.count_runs(experiment_name=experiment.name)
         table.add_row(
             Text(experiment.name), str(run_count), format_short_time(experiment.created_time)

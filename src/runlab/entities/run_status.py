@@ -65,9 +65,7 @@ def allowed_sources(target: RunStatus) -> frozenset[RunStatus]:
     if target in _TERMINAL:
         return frozenset(status for status in RunStatus if not status.is_terminal)
     return frozenset(
-        status
-        for status in RunStatus
-        if not status.is_terminal and _ORDER[status] < _ORDER[target]
+        status for status in RunStatus if not status.is_terminal and _ORDER[status] < _ORDER[target]
     )
 
 

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
 
-__all__ = ["MetadataStore", "RunOrder"]
+__all__ = ["MetadataStore", "RunFilters", "RunOrder"]
+
+
+class RunFilters(TypedDict, total=False):
+    """The filters ``search_runs`` and ``count_runs`` take, as keywords; all must match.
+
+    Attributes:
+        experiment_name: only runs of this experiment.
+        statuses: only runs in one of these states.
+        parent_run_id: only the children of this run.
+        top_level_only: only runs without a parent.
+        tags: only runs with each tag; a value of None matches any value of that tag.
+        properties: as ``tags``, for properties.
+    """
+
+    experiment_name: str | None
+    statuses: Collection[RunStatus] | None
+    parent_run_id: str | None
+    top_level_only: bool
+    tags: Mapping[str, str | None] | None
+    properties: Mapping[str, str | None] | None
+
 
 RunOrder = str
 """How ``search_runs`` sorts: ``"created_time desc"`` (newest first, the default),
@@ -109,41 +130,26 @@ class MetadataStore(abc.ABC):
     def search_runs(
         self,
         *,
-        experiment_name: str | None = None,
-        statuses: Collection[RunStatus] | None = None,
-        parent_run_id: str | None = None,
-        top_level_only: bool = False,
-        tags: Mapping[str, str | None] | None = None,
-        properties: Mapping[str, str | None] | None = None,
         order_by: RunOrder = "created_time desc",
         limit: int | None = None,
         offset: int = 0,
+        **filters: Unpack[RunFilters],
     ) -> list[RunRecord]:
-        """Runs that match every filter given.
+        """Runs that match every filter given (see :class:`RunFilters`).
 
         Args:
-            experiment_name: only runs of this experiment (NotFoundError if it is unknown).
-            statuses: only runs in one of these states.
-            parent_run_id: only the children of this run.
-            top_level_only: only runs without a parent.
-            tags: only runs with each tag; a value of None matches any value of that tag.
-            properties: as ``tags``, for properties.
             order_by: see :data:`RunOrder` (ValidationError for anything else).
             limit: at most this many runs.
             offset: skip this many first.
+            filters: keyword filters, :class:`RunFilters`.
+
+        Raises:
+            NotFoundError: ``experiment_name`` names no experiment.
+            ValidationError: a bad order or a negative limit or offset.
         """
 
     @abc.abstractmethod
-    def count_runs(
-        self,
-        *,
-        experiment_name: str | None = None,
-        statuses: Collection[RunStatus] | None = None,
-        parent_run_id: str | None = None,
-        top_level_only: bool = False,
-        tags: Mapping[str, str | None] | None = None,
-        properties: Mapping[str, str | None] | None = None,
-    ) -> int:
+    def count_runs(self, **filters: Unpack[RunFilters]) -> int:
         """How many runs ``search_runs`` with the same filters would give, counted in the
         store.
 

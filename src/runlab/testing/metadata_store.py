@@ -230,7 +230,13 @@ class MetadataStoreContract:
             return [r.run_id for r in metadata_store.search_runs(**filters)]  # type: ignore[arg-type]
 
         assert ids(experiment_name="e", order_by="number asc") == [
-            "r0", "r1", "r2", "r3", "r4", "r5", "child",
+            "r0",
+            "r1",
+            "r2",
+            "r3",
+            "r4",
+            "r5",
+            "child",
         ]
         assert ids(experiment_name="e", order_by="number desc")[0] == "child"
         assert ids(statuses=[RunStatus.COMPLETED], order_by="number asc") == ["r0", "r1", "r2"]
@@ -253,9 +259,7 @@ class MetadataStoreContract:
         metadata_store.create_experiment("e")
         metadata_store.create_run("e", "a", properties={"kind": "sweep"})
         metadata_store.create_run("e", "b")
-        assert [r.run_id for r in metadata_store.search_runs(properties={"kind": "sweep"})] == [
-            "a"
-        ]
+        assert [r.run_id for r in metadata_store.search_runs(properties={"kind": "sweep"})] == ["a"]
 
     def test_search_errors(self, metadata_store: MetadataStore) -> None:
         with pytest.raises(NotFoundError, match="nope"):
@@ -294,8 +298,20 @@ class MetadataStoreContract:
         metadata_store.create_experiment("e")
         metadata_store.create_run("e", "r")
         scalars = [
-            0.5, math.nan, math.inf, -math.inf, 3, 2**62 + 1, -7, True, False, "text", "",
-            "nan", "ü ✓", 1e-300,
+            0.5,
+            math.nan,
+            math.inf,
+            -math.inf,
+            3,
+            2**62 + 1,
+            -7,
+            True,
+            False,
+            "text",
+            "",
+            "nan",
+            "ü ✓",
+            1e-300,
         ]
         structured = [
             ("list", MetricKind.LIST, [1, 2.5, math.nan, math.inf, "a"]),

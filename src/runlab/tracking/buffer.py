@@ -101,9 +101,7 @@ class _Flusher:
             self._queues.pop(id(queue), None)
             queue.registered = False
 
-    def own(
-        self, run_id: str, finish: Callable[[RunStatus, dict[str, Any] | None], None]
-    ) -> None:
+    def own(self, run_id: str, finish: Callable[[RunStatus, dict[str, Any] | None], None]) -> None:
         """Give run ``run_id`` a final state through ``finish`` if the process ends first."""
         with self._lock:
             self._ensure_started()
@@ -196,9 +194,7 @@ class _Flusher:
             self._finish_owned(RunStatus.COMPLETED, None)
 
     def _on_sigterm(self, signum: int, _frame: FrameType | None) -> None:
-        self._finish_owned(
-            RunStatus.CANCELED, {"message": "the process was terminated (SIGTERM)"}
-        )
+        self._finish_owned(RunStatus.CANCELED, {"message": "the process was terminated (SIGTERM)"})
         # End the way SIGTERM ends a process, so the parent sees the usual status.
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)

@@ -101,9 +101,7 @@ class Experiment:
         """
         from runlab.tracking.run import Run
 
-        return Run._start(
-            self, display_name=display_name, tags=tags, properties=properties
-        )
+        return Run._start(self, display_name=display_name, tags=tags, properties=properties)
 
     def submit(self, config: Submittable, tags: Mapping[str, str] | None = None) -> Run:
         """Submit a run config (e.g. a ScriptRunConfig) and return its run at once."""

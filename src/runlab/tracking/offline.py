@@ -83,7 +83,10 @@ class OfflineRun:
         self._say(f"{name} table with columns {', '.join(value)}")
 
     def log_image(
-        self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None,
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
         description: str = "",
     ) -> None:
         """Say that an image would have been logged."""
@@ -92,9 +95,11 @@ class OfflineRun:
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """What was logged, in the same shape as :meth:`runlab.Run.get_metrics`."""
-        histories = self._histories if name is None else {
-            key: value for key, value in self._histories.items() if key == name
-        }
+        histories = (
+            self._histories
+            if name is None
+            else {key: value for key, value in self._histories.items() if key == name}
+        )
         return metrics_in_sdk_shape(histories)
 
     def flush(self) -> None:

@@ -283,18 +283,16 @@ class Run:
         if type(name) is not str or not 0 < len(name) <= 255:
             check_metric_name(name)
         self._append(
-            Metric(name, value, self._next_step(name, step), time.time(), _SCALAR,
-                   description or None)
+            Metric(
+                name, value, self._next_step(name, step), time.time(), _SCALAR, description or None
+            )
         )
 
-    def _log_structured(
-        self, kind: MetricKind, name: str, value: Any, description: str
-    ) -> None:
+    def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
         check_metric_name(name)
         value = normalise_collection(value)
         self._append(
-            Metric(name, value, self._next_step(name, None), time.time(), kind,
-                   description or None)
+            Metric(name, value, self._next_step(name, None), time.time(), kind, description or None)
         )
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
@@ -359,9 +357,7 @@ class Run:
         """Wait until every point logged so far is stored."""
         self._queue.flush()
 
-    def get_metrics(
-        self, name: str | None = None, recursive: bool = False
-    ) -> dict[str, Any]:
+    def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """The run's metrics in the SDK's shape: a name logged once maps to its value,
         several times to the list of values; rows merge into a table of columns.
 
@@ -468,9 +464,7 @@ class Run:
     ) -> Run:
         """Start a child run of this run, Running and owned by this process."""
         del outputs  # the SDK's outputs folder is per job; children share it
-        return Run._start(
-            self._experiment, display_name=name, parent_run_id=self.id, run_id=run_id
-        )
+        return Run._start(self._experiment, display_name=name, parent_run_id=self.id, run_id=run_id)
 
     def get_children(
         self,
@@ -524,10 +518,13 @@ class Run:
         self, error_details: BaseException | str | None = None, error_code: str | None = None
     ) -> None:
         """Store everything logged, then mark the run Failed with what went wrong."""
-        details: dict[str, Any] = {"message": "failed" if error_details is None else
-                                   f"{type(error_details).__name__}: {error_details}"
-                                   if isinstance(error_details, BaseException)
-                                   else str(error_details)}
+        details: dict[str, Any] = {
+            "message": "failed"
+            if error_details is None
+            else f"{type(error_details).__name__}: {error_details}"
+            if isinstance(error_details, BaseException)
+            else str(error_details)
+        }
         if error_code is not None:
             details["code"] = error_code
         self._finish(RunStatus.FAILED, details)

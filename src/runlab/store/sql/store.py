@@ -7,8 +7,8 @@ import itertools
 import operator
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -26,7 +26,7 @@ from runlab.entities import (
     encode_value,
 )
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
-from runlab.store.base import MetadataStore
+from runlab.store.base import MetadataStore, RunFilters
 from runlab.store.sql import migrate
 from runlab.store.sql.engine import create_store_engine, mask_url, retrying, translate_errors
 from runlab.store.sql.schema import experiments, metrics, runs
@@ -64,8 +64,7 @@ def _insert_sql(dialect: sa.Dialect, table: str, columns: Sequence[str]) -> str:
     """A positional INSERT in the driver's own parameter style, for ``exec_driver_sql``."""
     marker = _marker(dialect)
     return (
-        f"INSERT INTO {table} ({', '.join(columns)})"
-        f" VALUES ({', '.join([marker] * len(columns))})"
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     )
 
 
@@ -126,28 +125,6 @@ _RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
 )
 
 
-def _run_conditions(
-    statuses: Collection[RunStatus] | None,
-    parent_run_id: str | None,
-    top_level_only: bool,
-    tags: Mapping[str, str | None] | None,
-    properties: Mapping[str, str | None] | None,
-) -> list[sa.ColumnElement[bool]]:
-    """The WHERE conditions of ``search_runs`` and ``count_runs``."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if statuses is not None:
-        conditions.append(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
-    if parent_run_id is not None:
-        conditions.append(runs.c.parent_run_id == parent_run_id)
-    if top_level_only:
-        conditions.append(runs.c.parent_run_id.is_(None))
-    for column, wanted in ((runs.c.tags, tags), (runs.c.properties, properties)):
-        for key, value in (wanted or {}).items():
-            field = column[key].as_string()
-            conditions.append(field.is_not(None) if value is None else field == value)
-    return conditions
-
-
 def _to_record(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
         run_id=row[0],
@@ -192,9 +169,7 @@ class SqlMetadataStore(MetadataStore):
         self._writer = self._engine.execution_options(write=True)
         marker = _marker(self._engine.dialect)
         columns = "kind, step, number, text, timestamp FROM metrics WHERE run_pk = " + marker
-        self._history_sql = (
-            f"SELECT {columns} AND name = {marker} ORDER BY step, id"
-        )
+        self._history_sql = f"SELECT {columns} AND name = {marker} ORDER BY step, id"
         self._histories_sql = f"SELECT name, {columns} ORDER BY name, step, id"
         self._insert_metrics_sql = _insert_sql(
             self._engine.dialect,
@@ -371,15 +346,10 @@ class SqlMetadataStore(MetadataStore):
     def search_runs(
         self,
         *,
-        experiment_name: str | None = None,
-        statuses: Collection[RunStatus] | None = None,
-        parent_run_id: str | None = None,
-        top_level_only: bool = False,
-        tags: Mapping[str, str | None] | None = None,
-        properties: Mapping[str, str | None] | None = None,
         order_by: str = "created_time desc",
         limit: int | None = None,
         offset: int = 0,
+        **filters: Unpack[RunFilters],
     ) -> list[RunRecord]:
         """See :meth:`MetadataStore.search_runs`."""
         order = _ORDERS.get(order_by.strip().lower())
@@ -392,43 +362,52 @@ class SqlMetadataStore(MetadataStore):
         query = _RUN_SELECT.order_by(*order).offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        conditions = _run_conditions(statuses, parent_run_id, top_level_only, tags, properties)
 
         def select(connection: sa.Connection) -> list[RunRecord]:
-            scoped = query.where(
-                *conditions, *self._experiment_condition(connection, experiment_name)
-            )
+            scoped = query.where(*self._run_conditions(connection, filters))
             return [_to_record(row) for row in connection.execute(scoped)]
 
         return self._read("search runs", select)
 
-    def count_runs(
-        self,
-        *,
-        experiment_name: str | None = None,
-        statuses: Collection[RunStatus] | None = None,
-        parent_run_id: str | None = None,
-        top_level_only: bool = False,
-        tags: Mapping[str, str | None] | None = None,
-        properties: Mapping[str, str | None] | None = None,
-    ) -> int:
+    def count_runs(self, **filters: Unpack[RunFilters]) -> int:
         """See :meth:`MetadataStore.count_runs`."""
-        conditions = _run_conditions(statuses, parent_run_id, top_level_only, tags, properties)
 
         def count(connection: sa.Connection) -> int:
-            query = sa.select(sa.func.count()).select_from(runs).where(
-                *conditions, *self._experiment_condition(connection, experiment_name)
+            query = (
+                sa.select(sa.func.count())
+                .select_from(runs)
+                .where(*self._run_conditions(connection, filters))
             )
             return int(connection.execute(query).scalar_one())
 
         return self._read("count runs", count)
 
-    def _experiment_condition(
-        self, connection: sa.Connection, experiment_name: str | None
+    def _run_conditions(
+        self, connection: sa.Connection, filters: RunFilters
     ) -> list[sa.ColumnElement[bool]]:
-        if experiment_name is None:
-            return []
-        return [runs.c.experiment_id == self._experiment_id(connection, experiment_name)]
+        """The WHERE conditions of ``search_runs`` and ``count_runs``."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        experiment_name = filters.get("experiment_name")
+        if experiment_name is not None:
+            experiment_id = self._experiment_id(connection, experiment_name)
+            conditions.append(runs.c.experiment_id == experiment_id)
+        statuses = filters.get("statuses")
+        if statuses is not None:
+            conditions.append(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
+        parent_run_id = filters.get("parent_run_id")
+        if parent_run_id is not None:
+            conditions.append(runs.c.parent_run_id == parent_run_id)
+        if filters.get("top_level_only"):
+            conditions.append(runs.c.parent_run_id.is_(None))
+        json_filters = (
+            (runs.c.tags, filters.get("tags")),
+            (runs.c.properties, filters.get("properties")),
+        )
+        for column, wanted in json_filters:
+            for name, value in (wanted or {}).items():
+                field = column[name].as_string()
+                conditions.append(field.is_not(None) if value is None else field == value)
+        return conditions
 
     def set_run_status(
         self,
@@ -544,9 +523,7 @@ class SqlMetadataStore(MetadataStore):
             run_pk = self._run_pk(connection, run_id)
             # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling
             # would cost more than the database's own work.
-            connection.exec_driver_sql(
-                self._insert_metrics_sql, [(run_pk, *row) for row in rows]
-            )
+            connection.exec_driver_sql(self._insert_metrics_sql, [(run_pk, *row) for row in rows])
 
         self._write(f"log {len(rows)} metric points to run {run_id!r}", insert)
 
@@ -554,6 +531,7 @@ class SqlMetadataStore(MetadataStore):
         self, run_id: str, name: str | None = None
     ) -> dict[str, MetricHistory]:
         """See :meth:`MetadataStore.get_metric_histories`."""
+
         # A 100,000-step history is read whole: few columns, the kind as a small int, and
         # rows straight from the driver.
         def select(connection: sa.Connection) -> dict[str, MetricHistory]:

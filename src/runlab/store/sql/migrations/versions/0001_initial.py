@@ -54,9 +54,7 @@ def upgrade() -> None:
     op.create_table(
         "metrics",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column(
-            "run_pk", BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("run_pk", BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
         sa.Column("kind", sa.SmallInteger, nullable=False),
