@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 from runlab.entities.run_status import RunStatus
@@ -42,6 +43,9 @@ class RunRecord:
         tags: mutable string labels.
         properties: add-only string facts.
         error_details: why it failed, for a Failed run.
+        heartbeat_time: when the run's job last reported it was alive (None for runs that
+            are not jobs).
+        heartbeat_timeout: how long the job may stay silent before the run is failed.
     """
 
     run_id: str
@@ -57,3 +61,15 @@ class RunRecord:
     tags: dict[str, str]
     properties: dict[str, str]
     error_details: dict[str, Any] | None = None
+    heartbeat_time: float | None = None
+    heartbeat_timeout: float | None = None
+
+    @property
+    def is_stale(self) -> bool:
+        """Whether the run's job has stopped reporting: not ended, and silent too long."""
+        return (
+            not self.status.is_terminal
+            and self.heartbeat_time is not None
+            and self.heartbeat_timeout is not None
+            and time.time() - self.heartbeat_time > self.heartbeat_timeout
+        )

@@ -110,8 +110,14 @@ class MetadataStore(abc.ABC):
         target: str = "local",
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
+        heartbeat_timeout: float | None = None,
     ) -> RunRecord:
         """Create a run; its ``number`` is one more than the experiment's last.
+
+        A run created with ``heartbeat_timeout`` is a job's run: its first heartbeat is its
+        creation, and once it goes longer than that many seconds without
+        :meth:`heartbeat` while not ended, the next ``get_run`` or ``search_runs`` that reads
+        it fails it (atomically; the error details say why).
 
         Raises:
             NotFoundError: the experiment or the parent run does not exist.
@@ -173,6 +179,14 @@ class MetadataStore(abc.ABC):
         Raises:
             NotFoundError: no such run.
             InvalidStateError: the run's current state does not allow the move.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str) -> None:
+        """Record that the run's job is alive now.
+
+        Raises:
+            NotFoundError: no such run.
         """
 
     @abc.abstractmethod

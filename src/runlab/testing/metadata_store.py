@@ -212,6 +212,34 @@ class MetadataStoreContract:
             assert outcomes.count("refused") == 1
             assert metadata_store.get_run(run_id).status in outcomes
 
+    def test_a_silent_job_run_is_failed_when_read(self, metadata_store: MetadataStore) -> None:
+        metadata_store.create_experiment("e")
+        metadata_store.create_run("e", "alive", status=RunStatus.RUNNING, heartbeat_timeout=60)
+        metadata_store.create_run("e", "gone", status=RunStatus.RUNNING, heartbeat_timeout=0.2)
+        metadata_store.create_run("e", "interactive", status=RunStatus.RUNNING)
+        assert metadata_store.get_run("gone").heartbeat_time is not None
+        time.sleep(0.3)
+        metadata_store.heartbeat("alive")
+        statuses = {r.run_id: r.status for r in metadata_store.search_runs()}
+        assert statuses == {
+            "alive": RunStatus.RUNNING,
+            "gone": RunStatus.FAILED,
+            "interactive": RunStatus.RUNNING,
+        }
+        gone = metadata_store.get_run("gone")
+        assert gone.error_details is not None and "heartbeat" in gone.error_details["message"]
+        assert gone.end_time is not None
+        with pytest.raises(NotFoundError):
+            metadata_store.heartbeat("ghost")
+
+    def test_a_heartbeat_keeps_a_job_run_alive(self, metadata_store: MetadataStore) -> None:
+        metadata_store.create_experiment("e")
+        metadata_store.create_run("e", "r", status=RunStatus.QUEUED, heartbeat_timeout=0.5)
+        for _ in range(4):
+            time.sleep(0.2)
+            metadata_store.heartbeat("r")
+            assert metadata_store.get_run("r").status is RunStatus.QUEUED
+
     # -- search --------------------------------------------------------------------------
 
     def test_search_filters_and_orders(self, metadata_store: MetadataStore) -> None:

@@ -47,6 +47,10 @@ runs = sa.Table(
     sa.Column("tags", Json, nullable=False),
     sa.Column("properties", Json, nullable=False),
     sa.Column("error_details", Json, nullable=True),
+    # A job's entry beats every few seconds; a run silent for longer than its timeout is
+    # failed by the next reader (see SqlMetadataStore._reap_stale).
+    sa.Column("heartbeat_time", sa.Double, nullable=True),
+    sa.Column("heartbeat_timeout", sa.Double, nullable=True),
     sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
     sa.Index("ix_runs_experiment_created", "experiment_id", "created_time"),
     sa.Index("ix_runs_status_created", "status", "created_time"),

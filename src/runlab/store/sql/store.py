@@ -119,6 +119,8 @@ _RUN_COLUMNS = (
     runs.c.tags,
     runs.c.properties,
     runs.c.error_details,
+    runs.c.heartbeat_time,
+    runs.c.heartbeat_timeout,
 )
 _RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
     runs.join(experiments, runs.c.experiment_id == experiments.c.id)
@@ -140,6 +142,8 @@ def _to_record(row: Sequence[Any]) -> RunRecord:
         tags=dict(row[10]),
         properties=dict(row[11]),
         error_details=row[12],
+        heartbeat_time=row[13],
+        heartbeat_timeout=row[14],
     )
 
 
@@ -295,6 +299,7 @@ class SqlMetadataStore(MetadataStore):
         target: str = "local",
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
+        heartbeat_timeout: float | None = None,
     ) -> RunRecord:
         """See :meth:`MetadataStore.create_run`."""
         now = time.time()
@@ -324,6 +329,8 @@ class SqlMetadataStore(MetadataStore):
                         start_time=now if status is RunStatus.RUNNING else None,
                         tags=dict(tags or {}),
                         properties=dict(properties or {}),
+                        heartbeat_time=None if heartbeat_timeout is None else now,
+                        heartbeat_timeout=heartbeat_timeout,
                     )
                 )
             except exc.IntegrityError as error:
@@ -341,7 +348,54 @@ class SqlMetadataStore(MetadataStore):
 
     def get_run(self, run_id: str) -> RunRecord:
         """See :meth:`MetadataStore.get_run`."""
-        return self._read(f"read run {run_id!r}", lambda c: self._get_run(c, run_id))
+        record = self._read(f"read run {run_id!r}", lambda c: self._get_run(c, run_id))
+        if record.is_stale:
+            self._reap_stale([record])
+            record = self._read(f"read run {run_id!r}", lambda c: self._get_run(c, run_id))
+        return record
+
+    def _reap_stale(self, records: Sequence[RunRecord]) -> None:
+        """Fail runs whose job stopped reporting; the WHERE clause re-checks inside the write,
+        so a heartbeat that arrived meanwhile keeps its run alive."""
+        now = time.time()
+        non_terminal = [status.value for status in RunStatus if not status.is_terminal]
+
+        def fail(connection: sa.Connection) -> None:
+            for record in records:
+                silence = now - (record.heartbeat_time or now)
+                connection.execute(
+                    runs.update()
+                    .where(
+                        runs.c.run_id == record.run_id,
+                        runs.c.status.in_(non_terminal),
+                        runs.c.heartbeat_time + runs.c.heartbeat_timeout < now,
+                    )
+                    .values(
+                        status=RunStatus.FAILED.value,
+                        end_time=now,
+                        error_details={
+                            "message": (
+                                f"the job stopped reporting: no heartbeat for {silence:.0f} s"
+                                " (its process was killed or its machine restarted)"
+                            ),
+                            "reason": "heartbeat_timeout",
+                        },
+                    )
+                )
+
+        self._write("fail runs whose job vanished", fail)
+
+    def heartbeat(self, run_id: str) -> None:
+        """See :meth:`MetadataStore.heartbeat`."""
+
+        def beat(connection: sa.Connection) -> None:
+            result = connection.execute(
+                runs.update().where(runs.c.run_id == run_id).values(heartbeat_time=time.time())
+            )
+            if result.rowcount != 1:
+                raise NotFoundError(f"no run with id {run_id!r} in this workspace")
+
+        self._write(f"record a heartbeat of run {run_id!r}", beat)
 
     def search_runs(
         self,
@@ -367,7 +421,12 @@ class SqlMetadataStore(MetadataStore):
             scoped = query.where(*self._run_conditions(connection, filters))
             return [_to_record(row) for row in connection.execute(scoped)]
 
-        return self._read("search runs", select)
+        records = self._read("search runs", select)
+        stale = [record for record in records if record.is_stale]
+        if stale:
+            self._reap_stale(stale)
+            records = self._read("search runs", select)
+        return records
 
     def count_runs(self, **filters: Unpack[RunFilters]) -> int:
         """See :meth:`MetadataStore.count_runs`."""
