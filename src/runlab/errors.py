@@ -11,6 +11,8 @@ with it.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AlreadyExistsError",
     "BackendError",
@@ -71,6 +73,14 @@ class BackendError(RunlabError):
 
 
 class JobFailedError(RunlabError):
-    """A submitted job ended in the Failed state."""
+    """A submitted job ended in the Failed state.
+
+    Attributes:
+        details: the run's details (``Run.get_details()``), with the error under ``error``.
+    """
 
     exit_code = 7
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}

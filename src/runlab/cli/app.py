@@ -9,8 +9,10 @@ import typer
 from typer.core import TyperGroup
 
 import runlab
+from runlab.cli import jobs as _jobs  # noqa: F401  (adds run submit|logs|cancel)
 from runlab.cli.demo import demo
 from runlab.cli.experiment import experiment_app
+from runlab.cli.model import model_app
 from runlab.cli.options import WORKSPACE_ENV, WORKSPACE_HELP, CliState
 from runlab.cli.output import print_error, say
 from runlab.cli.run import run_app
@@ -92,6 +94,7 @@ app.command("demo")(demo)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(run_app, name="run")
+app.add_typer(model_app, name="model")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from runlab.tracking.values import (
 )
 
 if TYPE_CHECKING:
+    from runlab.models import Model
     from runlab.tracking.experiment import Experiment
     from runlab.tracking.offline import OfflineRun
 
@@ -489,6 +490,56 @@ class Run:
             if recursive:
                 yield from child.get_children(recursive=True)
 
+    # -- models --------------------------------------------------------------------------
+
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> Model:
+        """Register a file or folder among the run's files as the next version of a model.
+
+        The model records this run and its experiment as its lineage (``model.run``,
+        ``model.experiment_name``). This method imports :mod:`runlab.models` inside itself:
+        models sit above tracking, and DESIGN.md allows this one upward import where no object
+        is passed in to delegate to.
+
+        Args:
+            model_name: the model's name (letters, digits, ``-``, ``_``, ``.``).
+            model_path: the run's file or folder, e.g. ``outputs/sklearn_mnist_model.pkl`` or
+                ``outputs``; defaults to ``model_name``, as in the SDK.
+            tags: mutable labels of the model version.
+            properties: add-only facts of the model version.
+            description: free text.
+
+        Returns:
+            The registered :class:`runlab.models.Model`.
+
+        Raises:
+            ValidationError: a bad name, or ``model_path`` is not a relative path inside the
+                run's files (``../x``, ``/etc/passwd``).
+            NotFoundError: the run has no such file or folder; the message lists its files.
+
+        Example:
+            >>> model = run.register_model("mnist", "outputs/model.pkl")  # doctest: +SKIP
+            >>> model.id  # doctest: +SKIP
+            'mnist:1'
+        """
+        from runlab.models import Model, register_run_files
+
+        record = register_run_files(
+            self,
+            model_name,
+            model_name if model_path is None else model_path,
+            tags=tags,
+            properties=properties,
+            description=description,
+        )
+        return Model(self._experiment.workspace, _record=record)
+
     # -- ending --------------------------------------------------------------------------
 
     def _finish(self, status: RunStatus, error_details: Mapping[str, Any] | None) -> None:
@@ -530,8 +581,74 @@ class Run:
         self._finish(RunStatus.FAILED, details)
 
     def cancel(self) -> None:
-        """Store everything logged, then mark the run Canceled."""
-        self._finish(RunStatus.CANCELED, None)
+        """End the run as Canceled: a submitted job is stopped first (its whole process
+        tree), an interactive run has what it logged stored first.
+
+        Raises:
+            InvalidStateError: the run has already ended.
+        """
+        record = self._refresh()
+        handle = record.properties.get("runlab.job_handle")
+        if handle is not None and not record.status.is_terminal:
+            from runlab.compute import get_compute_target
+
+            target = get_compute_target(record.properties.get("runlab.compute", record.target))
+            target.cancel(json.loads(handle))
+            if self._refresh().status.is_terminal:
+                return
+        self._finish(RunStatus.CANCELED, {"message": "the run was canceled"})
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def wait_for_completion(
+        self, show_output: bool = False, wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+    ) -> dict[str, Any]:
+        """Wait until the run has ended and return its details.
+
+        Args:
+            show_output: stream the run's log (``logs/driver.log``) as it grows, then print
+                an execution summary.
+            wait_post_processing: accepted for the SDK's sake; outputs are always uploaded
+                before the run ends.
+            raise_on_error: raise if the run failed.
+
+        Raises:
+            JobFailedError: the run failed and ``raise_on_error`` is true; its ``details``
+                hold the error (exit code, stderr tail).
+        """
+        from runlab.tracking.monitoring import wait_for_completion
+
+        del wait_post_processing
+        return wait_for_completion(self, show_output, raise_on_error)
+
+    def get_snapshot_id(self) -> str | None:
+        """The id of the snapshot of the run's source folder (None for interactive runs)."""
+        return self._refresh().properties.get("runlab.snapshot_id")
+
+    def restore_snapshot(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Unpack the run's source snapshot into ``path`` (default: ``./<snapshot id>``).
+
+        Raises:
+            NotFoundError: the run has no snapshot.
+        """
+        from runlab.artifacts.snapshots import restore_snapshot
+
+        snapshot_id = self.get_snapshot_id()
+        if snapshot_id is None:
+            raise NotFoundError(f"run {self.id!r} has no snapshot (it was not submitted)")
+        target = Path(path) if path is not None else Path.cwd() / snapshot_id
+        restore_snapshot(self._experiment.workspace.artifacts, snapshot_id, target)
+        return target
+
+    def get_parameters(self) -> dict[str, str]:
+        """The named parameters of a submitted run: its script's ``--name value`` pairs."""
+        prefix = "param."
+        return {
+            key[len(prefix) :]: value
+            for key, value in self._refresh().properties.items()
+            if key.startswith(prefix)
+        }
 
     def __enter__(self) -> Run:
         return self

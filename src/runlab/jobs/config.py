@@ -1,0 +1,212 @@
+"""What to run: ``ScriptRunConfig`` and the SDK's shorthand ``Estimator``; and submitting it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runlab.artifacts import vet_path
+from runlab.artifacts.snapshots import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_FILES,
+    pack_folder,
+    store_snapshot,
+)
+from runlab.compute import ComputeTarget, get_compute_target
+from runlab.entities import JobSpec, RunStatus
+from runlab.environments import Environment
+from runlab.errors import NotFoundError, RunlabError, ValidationError
+from runlab.jobs.arguments import check_arguments
+from runlab.tracking import Run
+from runlab.tracking.run import new_run_id
+
+if TYPE_CHECKING:
+    from runlab.tracking import Experiment
+
+__all__ = ["DEFAULT_HEARTBEAT_TIMEOUT_S", "Estimator", "ScriptRunConfig"]
+
+DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
+"""How long a job may stay silent before its run is failed as vanished."""
+
+
+class ScriptRunConfig:
+    """A script, its source folder, its arguments and its environment, ready to submit with
+    :meth:`runlab.Experiment.submit`.
+
+    Args:
+        source_directory: the folder snapshotted and unpacked as the job's working folder.
+        script: the script's path inside ``source_directory``.
+        arguments: the script's arguments (strings and numbers).
+        compute_target: where to run: ``"local"`` (this machine) or a compute target.
+        environment: the packages to run with; None runs in the submitting interpreter.
+        use_gpu: ask the target for a GPU (a clear error where it has none).
+        max_snapshot_bytes: refuse a source folder bigger than this (after ignore rules).
+        max_snapshot_files: refuse a source folder with more files than this.
+        heartbeat_timeout_s: a job silent this long is taken for dead and its run failed.
+
+    Example:
+        >>> config = ScriptRunConfig("src", "train.py", arguments=["--regularization", 0.8])
+        >>> run = experiment.submit(config)  # doctest: +SKIP
+        >>> run.wait_for_completion(show_output=True)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        source_directory: str | os.PathLike[str],
+        script: str,
+        arguments: Sequence[Any] | None = None,
+        compute_target: str | ComputeTarget = "local",
+        environment: Environment | None = None,
+        *,
+        use_gpu: bool = False,
+        max_snapshot_bytes: int = DEFAULT_MAX_BYTES,
+        max_snapshot_files: int = DEFAULT_MAX_FILES,
+        heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S,
+    ) -> None:
+        if environment is not None and not isinstance(environment, Environment):
+            raise ValidationError(
+                f"environment must be a runlab Environment, not {type(environment).__name__}"
+            )
+        if heartbeat_timeout_s <= 0:
+            raise ValidationError("heartbeat_timeout_s must be positive")
+        self.source_directory = Path(source_directory)
+        self.script = script
+        self.arguments = check_arguments(arguments)
+        self.compute_target = compute_target
+        self.environment = environment
+        self.use_gpu = use_gpu
+        self.max_snapshot_bytes = max_snapshot_bytes
+        self.max_snapshot_files = max_snapshot_files
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+
+    def __repr__(self) -> str:
+        return (
+            f"ScriptRunConfig(source_directory={str(self.source_directory)!r},"
+            f" script={self.script!r}, arguments={self.arguments!r},"
+            f" compute_target={self._target_name()!r})"
+        )
+
+    def _target_name(self) -> str:
+        target = self.compute_target
+        return target if isinstance(target, str) else target.name
+
+    def _checked_script(self) -> str:
+        source = self.source_directory
+        if not source.is_dir():
+            raise NotFoundError(f"the source folder {source} does not exist")
+        script = vet_path(self.script)
+        if not (source / script).is_file():
+            raise NotFoundError(f"there is no script {script!r} in the source folder {source}")
+        return script
+
+    def submit(self, experiment: Experiment, tags: Mapping[str, str] | None = None) -> Run:
+        """Start a run of this config in ``experiment``; it returns at once, the run Queued.
+
+        Everything that can be checked before the job starts is checked here: the source
+        folder and script, the arguments, the snapshot's size, the target and its GPU.
+
+        Raises:
+            NotFoundError: the source folder, the script or the compute target is missing.
+            ValidationError: bad arguments, a source folder over the caps, a GPU asked of a
+                target without one.
+            BackendError: the target could not start the job (the run is then Failed).
+        """
+        script = self._checked_script()
+        target = get_compute_target(self.compute_target)
+        if self.use_gpu and not target.has_gpu():
+            raise ValidationError(
+                f"use_gpu=True, but the compute target {target.name!r} has no NVIDIA GPU"
+            )
+        environment = self.environment or Environment("runlab-submitter", user_managed=True)
+        snapshot = pack_folder(
+            self.source_directory,
+            max_bytes=self.max_snapshot_bytes,
+            max_files=self.max_snapshot_files,
+        )
+        workspace = experiment.workspace
+        store_snapshot(workspace.artifacts, snapshot)
+        run_id = new_run_id(experiment.name)
+        record = workspace.store.create_run(
+            experiment.name,
+            run_id,
+            status=RunStatus.QUEUED,
+            target=target.name,
+            tags=tags,
+            properties={
+                "runlab.snapshot_id": snapshot.snapshot_id,
+                "runlab.script": script,
+                "runlab.compute": target.name,
+                "runlab.environment": environment.name,
+                "runlab.environment_hash": environment.spec_hash(),
+            },
+            heartbeat_timeout=self.heartbeat_timeout_s,
+        )
+        run = Run(experiment, run_id, _record=record)
+        spec = JobSpec(
+            run_id=run_id,
+            workspace=workspace.to_dict(),
+            snapshot_id=snapshot.snapshot_id,
+            script=script,
+            arguments=list(self.arguments),
+            environment=environment.to_dict(),
+            environment_variables=dict(environment.environment_variables),
+            use_gpu=self.use_gpu,
+            heartbeat_interval_s=min(5.0, self.heartbeat_timeout_s / 4),
+        )
+        try:
+            handle = target.submit(spec)
+        except RunlabError as error:
+            workspace.store.set_run_status(
+                run_id, RunStatus.FAILED, error_details={"message": error.message}
+            )
+            raise
+        run.add_properties({"runlab.job_handle": json.dumps(handle)})
+        return run
+
+
+class Estimator(ScriptRunConfig):
+    """The SDK v1 shorthand: a script with its parameters and packages.
+
+    ``script_params`` is a dict of ``{"--name": value}`` (a value of None or ``""`` passes the
+    flag alone); ``pip_packages`` and ``conda_packages`` build an environment (conda packages
+    are installed from PyPI by the same names); ``user_managed=True`` runs in the submitting
+    interpreter instead.
+    """
+
+    def __init__(
+        self,
+        source_directory: str | os.PathLike[str],
+        entry_script: str,
+        script_params: Mapping[str, Any] | None = None,
+        compute_target: str | ComputeTarget = "local",
+        conda_packages: Sequence[str] | None = None,
+        pip_packages: Sequence[str] | None = None,
+        use_gpu: bool = False,
+        environment_variables: Mapping[str, str] | None = None,
+        user_managed: bool = False,
+        **options: Any,
+    ) -> None:
+        arguments: list[Any] = []
+        for name, value in (script_params or {}).items():
+            arguments.append(name)
+            if value is not None and value != "":
+                arguments.append(value)
+        environment = Environment(
+            f"estimator-{Path(entry_script).stem}",
+            pip_packages=list(pip_packages or []),
+            conda_packages=list(conda_packages or []),
+            user_managed=user_managed,
+            environment_variables=dict(environment_variables or {}),
+        )
+        super().__init__(
+            source_directory,
+            entry_script,
+            arguments=arguments,
+            compute_target=compute_target,
+            environment=environment,
+            use_gpu=use_gpu,
+            **options,
+        )

@@ -1,0 +1,247 @@
+"""The job entry, ``python -m runlab.jobs.entry SPEC_FILE``: the same on every compute target.
+
+It takes a run from Queued to its final state: waits for a slot, prepares the environment,
+unpacks the snapshot into a fresh working folder, runs the script as a child process with the
+run context in its environment, tees the script's output into ``logs/driver.log`` as it
+comes, uploads ``./outputs``, and sets Completed, Failed (exit code and stderr tail) or
+Canceled. All along it beats a heartbeat, so a vanished entry is noticed.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from runlab.artifacts.snapshots import restore_snapshot
+from runlab.compute.local import CANCEL_GRACE_S, job_root
+from runlab.compute.slots import LocalSlot
+from runlab.entities import JobSpec, RunStatus
+from runlab.errors import InvalidStateError, RunlabError
+from runlab.jobs.arguments import named_parameters
+from runlab.tracking import Run, Workspace
+from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
+
+__all__ = ["JobEntry", "main"]
+
+LOG_UPLOAD_INTERVAL_S = 0.5
+STDERR_TAIL_LINES = 40
+
+
+class _Canceled(Exception):
+    """The job was asked to stop."""
+
+
+class JobEntry:
+    """Runs one job spec to its end. See the module docstring."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.spec = spec
+        self.workspace = Workspace.from_dict(spec.workspace)
+        self.store = self.workspace.store
+        self.run = Run.get(self.workspace, spec.run_id)
+        self.workdir = job_root() / spec.run_id
+        self.logs = self.workdir / ".runlab-logs"
+        self.canceled = threading.Event()
+        self.child: subprocess.Popen[bytes] | None = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._stop = threading.Event()
+        self._log_lock = threading.Lock()
+
+    # -- the steps -----------------------------------------------------------------------
+
+    def execute(self) -> int:
+        """Run the job; returns the entry's exit status (0 when the run completed)."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        threading.Thread(target=self._heartbeat, name="runlab-heartbeat", daemon=True).start()
+        uploader = threading.Thread(target=self._upload_logs_loop, name="runlab-log-uploader")
+        uploader.start()
+        status, details = RunStatus.FAILED, None
+        try:
+            with LocalSlot(self.spec.max_concurrent_runs, self._check_canceled):
+                status, details = self._run_script()
+        except _Canceled:
+            status, details = RunStatus.CANCELED, {"message": "the run was canceled"}
+        except RunlabError as error:
+            status, details = RunStatus.FAILED, {"message": error.message}
+        except Exception as error:  # the entry must record any failure before it ends
+            status = RunStatus.FAILED
+            details = {
+                "message": f"the job entry failed: {type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(),
+            }
+        finally:
+            if self.canceled.is_set():
+                # Whatever failed after the cancel (a killed build, a killed script) is its
+                # consequence, not the reason the run ended.
+                status, details = RunStatus.CANCELED, {"message": "the run was canceled"}
+            self._stop.set()
+            uploader.join()
+            self._finish(status, details)
+        return 0 if status is RunStatus.COMPLETED else 1
+
+    def _run_script(self) -> tuple[RunStatus, dict[str, Any] | None]:
+        self._set_status(RunStatus.PREPARING)
+        python = self._prepare_environment()
+        self._set_status(RunStatus.STARTING)
+        restore_snapshot(self.workspace.artifacts, self.spec.snapshot_id, self.workdir)
+        (self.workdir / "outputs").mkdir(exist_ok=True)
+        arguments = [str(argument) for argument in self.spec.arguments]
+        self.run.add_properties(
+            {"runlab.arguments": json.dumps(arguments)}
+            | {f"param.{name}": value for name, value in named_parameters(arguments).items()}
+        )
+        self._check_canceled()
+        self._set_status(RunStatus.RUNNING)
+        exit_code = self._spawn_and_wait(python, arguments)
+        if self.canceled.is_set():
+            raise _Canceled
+        self._set_status(RunStatus.FINALIZING)
+        outputs = self.workdir / "outputs"
+        if any(outputs.iterdir()):
+            self.run.upload_folder("outputs", outputs)
+        if exit_code == 0:
+            return RunStatus.COMPLETED, None
+        tail = "".join(self.stderr_tail).rstrip()
+        return RunStatus.FAILED, {
+            "message": f"the script {self.spec.script} exited with code {exit_code}",
+            "exit_code": exit_code,
+            "stderr_tail": tail,
+        }
+
+    def _prepare_environment(self) -> str:
+        from runlab.environments import Environment, UvEnvironmentBuilder
+
+        environment = Environment.from_dict(self.spec.environment)
+        with (self.logs / "environment.log").open("a", encoding="utf-8") as log:
+
+            def write(line: str) -> None:
+                log.write(line.rstrip("\n") + "\n")
+                log.flush()
+
+            resolved = UvEnvironmentBuilder().resolve(environment, write)
+        return str(resolved.python)
+
+    def _spawn_and_wait(self, python: str, arguments: list[str]) -> int:
+        environment = os.environ | self.spec.environment_variables | {
+            ENV_RUN_ID: self.spec.run_id,
+            ENV_WORKSPACE: json.dumps(self.spec.workspace),
+            "PYTHONUNBUFFERED": "1",
+        }
+        driver_log = (self.logs / "driver.log").open("ab")
+        try:
+            self.child = subprocess.Popen(
+                [python, self.spec.script, *arguments],
+                cwd=self.workdir,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            readers = [
+                threading.Thread(target=self._tee, args=(self.child.stdout, driver_log, False)),
+                threading.Thread(target=self._tee, args=(self.child.stderr, driver_log, True)),
+            ]
+            for reader in readers:
+                reader.start()
+            exit_code = self.child.wait()
+            for reader in readers:
+                reader.join()
+        finally:
+            driver_log.close()
+        return exit_code
+
+    def _tee(self, stream: IO[bytes] | None, log: IO[bytes], is_stderr: bool) -> None:
+        if stream is None:
+            return
+        for line in iter(stream.readline, b""):
+            with self._log_lock:
+                log.write(line)
+                log.flush()
+            if is_stderr:
+                self.stderr_tail.append(line.decode("utf-8", errors="replace"))
+
+    def _finish(self, status: RunStatus, details: dict[str, Any] | None) -> None:
+        try:
+            self._upload_logs()
+        except RunlabError as error:
+            print(f"runlab: could not upload the logs of {self.spec.run_id}: {error}")
+        # A run already ended from outside (canceled by a user) keeps that state.
+        with contextlib.suppress(InvalidStateError):
+            self.store.set_run_status(self.spec.run_id, status, error_details=details)
+        if not os.environ.get("RUNLAB_KEEP_JOB_DIRS"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            (job_root() / f"{self.spec.run_id}.json").unlink(missing_ok=True)
+
+    # -- along the way -------------------------------------------------------------------
+
+    def _set_status(self, status: RunStatus) -> None:
+        self._check_canceled()
+        self.store.set_run_status(self.spec.run_id, status)
+
+    def _check_canceled(self) -> None:
+        if self.canceled.is_set():
+            raise _Canceled
+
+    def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        self.canceled.set()
+        child = self.child
+        if child is not None and child.poll() is None:
+            # The script shares the process group, so a group-wide SIGTERM reached it too;
+            # a SIGTERM sent to the entry alone is passed on here.
+            child.terminate()
+            threading.Thread(target=self._kill_after_grace, args=(child,), daemon=True).start()
+
+    @staticmethod
+    def _kill_after_grace(child: subprocess.Popen[bytes]) -> None:
+        try:
+            child.wait(timeout=max(CANCEL_GRACE_S - 1.0, 0.5))
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.spec.heartbeat_interval_s):
+            try:
+                self.store.heartbeat(self.spec.run_id)
+            except RunlabError as error:
+                print(f"runlab: heartbeat of {self.spec.run_id} failed: {error}", flush=True)
+
+    def _upload_logs(self) -> None:
+        for log in sorted(self.logs.glob("*.log")):
+            self.run.upload_file(f"logs/{log.name}", log)
+
+    def _upload_logs_loop(self) -> None:
+        seen: dict[str, int] = {}
+        while not self._stop.wait(LOG_UPLOAD_INTERVAL_S):
+            sizes = {log.name: log.stat().st_size for log in self.logs.glob("*.log")}
+            if sizes != seen:
+                try:
+                    self._upload_logs()
+                    seen = sizes
+                except RunlabError as error:
+                    print(f"runlab: log upload of {self.spec.run_id} failed: {error}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job whose spec file is the first argument; returns the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m runlab.jobs.entry SPEC_FILE", file=sys.stderr)
+        return 2
+    spec = JobSpec.from_json(Path(args[0]).read_text(encoding="utf-8"))
+    return JobEntry(spec).execute()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

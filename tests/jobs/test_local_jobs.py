@@ -1,0 +1,285 @@
+"""Submitted jobs on the local target, end to end with real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runlab import Experiment, JobFailedError, Run, Workspace
+from runlab.compute import LocalCompute
+from runlab.jobs import Estimator, ScriptRunConfig
+
+TRAIN = """
+import argparse, os, pickle
+from runlab import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--regularization", type=float)
+parser.add_argument("--name")
+args = parser.parse_args()
+run = Run.get_context()
+for step in range(5):
+    run.log("loss", 1.0 / (step + 1))
+run.log("regularization", args.regularization)
+print("training with", args.regularization, flush=True)
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/model.pkl", "wb") as handle:
+    pickle.dump({"weights": [1, 2, 3]}, handle)
+"""
+
+
+@pytest.fixture(autouse=True)
+def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "jobs"
+    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(root))
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.create("jobs", path=tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def experiment(workspace: Workspace) -> Experiment:
+    return Experiment(workspace, "jobs")
+
+
+def _source(tmp_path: Path, code: str, name: str = "train.py") -> Path:
+    source = tmp_path / "src"
+    source.mkdir(exist_ok=True)
+    (source / name).write_text(textwrap.dedent(code))
+    return source
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_job_outlives_its_submitter(tmp_path: Path, workspace: Workspace) -> None:
+    source = _source(tmp_path, TRAIN)
+    submitter = f"""
+import sys
+from runlab import Workspace, Experiment
+from runlab.jobs import ScriptRunConfig
+ws = Workspace.from_config({str(workspace.config_path)!r})
+config = ScriptRunConfig({str(source)!r}, "train.py",
+                         arguments=["--regularization", 0.8, "--name", "first"])
+run = Experiment(ws, "jobs").submit(config)
+print(run.id, run.get_status())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", submitter], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    run_id, status = done.stdout.split()
+    assert status == "Queued"
+    run = Run.get(workspace, run_id)
+    details = run.wait_for_completion(raise_on_error=True)
+    assert details["status"] == "Completed"
+    metrics = run.get_metrics()
+    assert metrics["loss"] == [1.0, 0.5, 1 / 3, 0.25, 0.2]
+    assert metrics["regularization"] == 0.8
+    assert set(run.get_file_names()) >= {"logs/driver.log", "outputs/model.pkl"}
+    log = workspace.artifacts.get_bytes(f"runs/{run_id}/logs/driver.log").decode()
+    assert "training with 0.8" in log
+    model = pickle.loads(workspace.artifacts.get_bytes(f"runs/{run_id}/outputs/model.pkl"))
+    assert model == {"weights": [1, 2, 3]}
+    assert run.get_parameters() == {"regularization": "0.8", "name": "first"}
+    assert json.loads(run.get_properties()["runlab.arguments"]) == [
+        "--regularization", "0.8", "--name", "first",
+    ]
+    assert run.type == "local"
+
+
+def test_a_failing_script(tmp_path: Path, experiment: Experiment) -> None:
+    source = _source(
+        tmp_path,
+        """
+        print("about to fail", flush=True)
+        raise ValueError("the data is bad")
+        """,
+    )
+    run = experiment.submit(ScriptRunConfig(source, "train.py"))
+    with pytest.raises(JobFailedError, match="exited with code 1") as caught:
+        run.wait_for_completion()
+    error = caught.value.details["error"]["error"]
+    assert error["exit_code"] == 1
+    assert "ValueError: the data is bad" in error["stderr_tail"]
+    assert "Traceback" in error["stderr_tail"]
+    assert run.get_status() == "Failed"
+    assert run.wait_for_completion(raise_on_error=False)["status"] == "Failed"
+
+
+def test_show_output_streams_the_log_and_a_summary(
+    tmp_path: Path, experiment: Experiment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _source(
+        tmp_path,
+        """
+        import time
+        for i in range(3):
+            print("line", i, flush=True)
+            time.sleep(0.3)
+        """,
+    )
+    run = experiment.submit(ScriptRunConfig(source, "train.py"))
+    run.wait_for_completion(show_output=True)
+    out = capsys.readouterr().out
+    assert out.index("line 0") < out.index("line 2") < out.index("Execution Summary")
+    assert f"RunId: {run.id}" in out and "Status: Completed" in out
+
+
+def test_cancel_ends_every_process(tmp_path: Path, experiment: Experiment) -> None:
+    pids = tmp_path / "pids.txt"
+    source = _source(
+        tmp_path,
+        f"""
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+        with open({str(pids)!r}, "w") as handle:
+            handle.write(f"{{os.getpid()}} {{child.pid}}")
+        time.sleep(300)
+        """,
+    )
+    run = experiment.submit(ScriptRunConfig(source, "train.py"))
+    deadline = time.monotonic() + 30
+    while not pids.exists() or len(pids.read_text().split()) < 2:
+        assert time.monotonic() < deadline, "the script never started"
+        time.sleep(0.1)
+    script_pids = [int(pid) for pid in pids.read_text().split()]
+    entry_pid = json.loads(run.get_properties()["runlab.job_handle"])["pid"]
+    started = time.monotonic()
+    run.cancel()
+    assert time.monotonic() - started < 5
+    assert run.get_status() == "Canceled"
+    for pid in [entry_pid, *script_pids]:
+        assert not _alive(pid), f"process {pid} is still running"
+
+
+def test_a_vanished_entry_fails_its_run(tmp_path: Path, experiment: Experiment) -> None:
+    started = tmp_path / "started"
+    source = _source(
+        tmp_path,
+        f"""
+        import pathlib, time
+        pathlib.Path({str(started)!r}).touch()
+        time.sleep(60)
+        """,
+    )
+    run = experiment.submit(ScriptRunConfig(source, "train.py", heartbeat_timeout_s=1.5))
+    deadline = time.monotonic() + 30
+    while not started.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    entry_pid = json.loads(run.get_properties()["runlab.job_handle"])["pid"]
+    os.kill(entry_pid, signal.SIGKILL)
+    try:
+        assert run.get_status() == "Running"
+        time.sleep(2.0)
+        assert run.get_status() == "Failed"
+        assert "heartbeat" in run.get_details()["error"]["error"]["message"]
+    finally:
+        os.killpg(entry_pid, signal.SIGKILL)
+
+
+def test_runs_beyond_the_limit_wait_queued(tmp_path: Path, experiment: Experiment) -> None:
+    source = _source(tmp_path, "import time; time.sleep(1.5)")
+    target = LocalCompute(max_concurrent_runs=1)
+    first = experiment.submit(ScriptRunConfig(source, "train.py", compute_target=target))
+    deadline = time.monotonic() + 30
+    while first.get_status() != "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    second = experiment.submit(ScriptRunConfig(source, "train.py", compute_target=target))
+    time.sleep(0.6)
+    assert second.get_status() == "Queued"
+    assert first.wait_for_completion()["status"] == "Completed"
+    assert second.wait_for_completion()["status"] == "Completed"
+    assert second.get_details()["startTimeUtc"] >= first.get_details()["endTimeUtc"]
+
+
+def test_snapshot_of_a_run_restores(tmp_path: Path, experiment: Experiment) -> None:
+    source = _source(tmp_path, "print('hi')")
+    (source / "helpers.py").write_text("X = 1\n")
+    (source / ".runlabignore").write_text("*.csv\n")
+    (source / "data.csv").write_text("a,b\n")
+    run = experiment.submit(ScriptRunConfig(source, "train.py"))
+    run.wait_for_completion()
+    restored = run.restore_snapshot(tmp_path / "restored")
+    assert sorted(p.name for p in restored.iterdir()) == [".runlabignore", "helpers.py", "train.py"]
+    assert len(run.get_snapshot_id() or "") == 64
+
+
+@pytest.mark.parametrize(
+    ("config", "error"),
+    [
+        (lambda src: ScriptRunConfig(src, "missing.py"), "no script 'missing.py'"),
+        (lambda src: ScriptRunConfig(src / "nope", "train.py"), "does not exist"),
+        (lambda src: ScriptRunConfig(src, "../train.py"), "'..'"),
+        (lambda src: ScriptRunConfig(src, "train.py", compute_target="gpu-cluster"), "gpu"),
+    ],
+)
+def test_bad_configs_fail_at_submit(
+    tmp_path: Path, experiment: Experiment, config: object, error: str
+) -> None:
+    from runlab import RunlabError
+
+    source = _source(tmp_path, "print(1)")
+    with pytest.raises(RunlabError, match=error):
+        experiment.submit(config(source))  # type: ignore[operator]
+    assert list(experiment.get_runs()) == []
+
+
+@pytest.mark.parametrize("arguments", ["--a 1", [object()], [["nested"]], [None], [True]])
+def test_arguments_must_be_strings_or_numbers(tmp_path: Path, arguments: object) -> None:
+    from runlab import ValidationError
+
+    with pytest.raises(ValidationError, match="argument"):
+        ScriptRunConfig(tmp_path, "train.py", arguments=arguments)  # type: ignore[arg-type]
+
+
+def test_a_gpu_where_there_is_none(tmp_path: Path, experiment: Experiment) -> None:
+    from runlab import ValidationError
+
+    if LocalCompute().has_gpu():
+        pytest.skip("this machine has an NVIDIA GPU")
+    source = _source(tmp_path, "print(1)")
+    with pytest.raises(ValidationError, match="no NVIDIA GPU"):
+        experiment.submit(Estimator(source, "train.py", use_gpu=True, user_managed=True))
+
+
+def test_estimator_passes_script_params(tmp_path: Path, experiment: Experiment) -> None:
+    source = _source(
+        tmp_path,
+        """
+        import sys
+        from runlab import Run
+        Run.get_context().log("argv", " ".join(sys.argv[1:]))
+        """,
+    )
+    estimator = Estimator(
+        source, "train.py", script_params={"--regularization": 0.5, "--verbose": None},
+        user_managed=True,
+    )
+    run = experiment.submit(estimator)
+    run.wait_for_completion()
+    assert run.get_metrics()["argv"] == "--regularization 0.5 --verbose"
+    log = experiment.workspace.artifacts.get_bytes(f"runs/{run.id}/logs/environment.log")
+    assert b"interpreter" in log
