@@ -13,6 +13,7 @@ EXPECTED = [
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
+    "Model",
     "NotFoundError",
     "OfflineRun",
     "Run",

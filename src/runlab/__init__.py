@@ -22,6 +22,7 @@ from runlab.errors import (
     RunlabError,
     ValidationError,
 )
+from runlab.models import Model
 from runlab.tracking import Experiment, OfflineRun, Run, Workspace
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ __all__ = [
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
+    "Model",
     "NotFoundError",
     "OfflineRun",
     "Run",

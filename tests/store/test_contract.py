@@ -9,23 +9,24 @@ import pytest
 
 from runlab.store import MetadataStore, SqlMetadataStore
 from runlab.testing.metadata_store import MetadataStoreContract
+from runlab.testing.model_store import ModelStoreContract
 
 
-class TestSqliteFileStore(MetadataStoreContract):
+class TestSqliteFileStore(MetadataStoreContract, ModelStoreContract):
     @pytest.fixture
     def metadata_store(self, tmp_path: Path) -> Iterator[MetadataStore]:
         with SqlMetadataStore(f"sqlite:///{tmp_path}/metadata.db") as store:
             yield store
 
 
-class TestSqliteMemoryStore(MetadataStoreContract):
+class TestSqliteMemoryStore(MetadataStoreContract, ModelStoreContract):
     @pytest.fixture
     def metadata_store(self) -> Iterator[MetadataStore]:
         with SqlMetadataStore("sqlite://") as store:
             yield store
 
 
-class TestPostgresStore(MetadataStoreContract):
+class TestPostgresStore(MetadataStoreContract, ModelStoreContract):
     @pytest.fixture
     def metadata_store(self, postgres_url: str) -> Iterator[MetadataStore]:
         with SqlMetadataStore(postgres_url) as store:

@@ -51,6 +51,14 @@ class EnvironmentBuilder(abc.ABC):
       unusable (the installer missing, the cache not writable, a lock wait timing out).
     """
 
+    def check(self, environment: Environment) -> None:  # noqa: B027 - optional for backends
+        """Raise now, before a job is queued, what :meth:`resolve` would refuse and can be
+        known without building (e.g. a Python version this machine does not have).
+
+        Raises:
+            ValidationError: the environment cannot be built here.
+        """
+
     @abc.abstractmethod
     def resolve(self, environment: Environment, log: Callable[[str], None]) -> ResolvedEnvironment:
         """The interpreter for ``environment``, built first if no usable one exists.

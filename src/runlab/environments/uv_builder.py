@@ -97,6 +97,13 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         self.cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
         self._uv = uv
 
+    def check(self, environment: Environment) -> None:
+        """See :meth:`EnvironmentBuilder.check`: the interpreter it asks for exists here."""
+        if environment.user_managed or environment.python_version is None:
+            return
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        find_interpreter(find_uv(self._uv), environment.python_version, self.cache_dir)
+
     def resolve(self, environment: Environment, log: Log) -> ResolvedEnvironment:
         """See :meth:`EnvironmentBuilder.resolve`."""
         spec_hash = environment.spec_hash()

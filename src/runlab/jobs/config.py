@@ -15,9 +15,9 @@ from runlab.artifacts.snapshots import (
     pack_folder,
     store_snapshot,
 )
-from runlab.compute import ComputeTarget, get_compute_target
+from runlab.compute import ComputeTarget, LocalCompute, get_compute_target
 from runlab.entities import JobSpec, RunStatus
-from runlab.environments import Environment
+from runlab.environments import Environment, UvEnvironmentBuilder
 from runlab.errors import NotFoundError, RunlabError, ValidationError
 from runlab.jobs.arguments import check_arguments
 from runlab.tracking import Run
@@ -121,6 +121,9 @@ class ScriptRunConfig:
                 f"use_gpu=True, but the compute target {target.name!r} has no NVIDIA GPU"
             )
         environment = self.environment or Environment("runlab-submitter", user_managed=True)
+        if isinstance(target, LocalCompute):
+            # The job builds its environment on this machine: what it lacks is known now.
+            UvEnvironmentBuilder().check(environment)
         snapshot = pack_folder(
             self.source_directory,
             max_bytes=self.max_snapshot_bytes,

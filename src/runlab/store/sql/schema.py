@@ -70,3 +70,24 @@ metrics = sa.Table(
     sa.Column("description", sa.Text, nullable=True),
     sa.Index("ix_metrics_run_name_step", "run_pk", "name", "step"),
 )
+
+# One row per model version. A version is "registering" while its files are stored, then
+# "ready"; a deleted one stays as "deleted" so its number is never given out again.
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(400), nullable=True, index=True),
+    sa.Column("experiment_name", sa.String(255), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("properties", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("files", Json, nullable=False),
+    # Also the index that finds a name's versions and its highest number.
+    sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+)

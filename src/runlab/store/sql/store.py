@@ -29,6 +29,7 @@ from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
 from runlab.store.base import MetadataStore, RunFilters
 from runlab.store.sql import migrate
 from runlab.store.sql.engine import create_store_engine, mask_url, retrying, translate_errors
+from runlab.store.sql.models import SqlModelMixin
 from runlab.store.sql.schema import experiments, metrics, runs
 
 __all__ = ["SqlMetadataStore"]
@@ -147,7 +148,7 @@ def _to_record(row: Sequence[Any]) -> RunRecord:
     )
 
 
-class SqlMetadataStore(MetadataStore):
+class SqlMetadataStore(SqlModelMixin, MetadataStore):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
     ``sqlite://`` in memory) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``.
 

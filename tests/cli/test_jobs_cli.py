@@ -1,0 +1,81 @@
+"""``runlab run submit|logs|cancel`` against real jobs on the local target."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from runlab import Run, Workspace
+from runlab.cli import app
+
+runner = CliRunner(env={"RUNLAB_WORKSPACE_DIR": None, "COLUMNS": None})
+
+
+def invoke(*args: str | Path) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+@pytest.fixture(autouse=True)
+def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(tmp_path / "jobs"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.create("cli", path=tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def _submitted_run_id(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("Submitted run ")
+    return first.split()[2]
+
+
+def test_submit_with_arguments_then_read_the_log(tmp_path: Path, workspace: Workspace) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text("import sys\nprint('args:', sys.argv[1:])\n")
+    ws_dir = tmp_path / "ws"
+    result = invoke(
+        "-w", ws_dir, "run", "submit", "-e", "cli", "--source", source, "--wait",
+        "train.py", "--", "--regularization", "0.8",
+    )
+    run_id = _submitted_run_id(result)
+    assert "args: ['--regularization', '0.8']" in result.stdout
+    assert "Completed" in result.stdout
+    logs = invoke("-w", ws_dir, "run", "logs", run_id)
+    assert logs.exit_code == 0 and "args: ['--regularization', '0.8']" in logs.stdout
+    assert Run.get(workspace, run_id).get_parameters() == {"regularization": "0.8"}
+
+
+def test_follow_then_cancel(tmp_path: Path, workspace: Workspace) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "sleep.py").write_text("import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n")
+    ws_dir = tmp_path / "ws"
+    run_id = _submitted_run_id(
+        invoke("-w", ws_dir, "run", "submit", "-e", "cli", "-s", source, "sleep.py")
+    )
+    run = Run.get(workspace, run_id)
+    deadline = time.monotonic() + 30
+    while run.get_status() != "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    canceled = invoke("-w", ws_dir, "run", "cancel", run_id)
+    assert canceled.exit_code == 0 and "Canceled" in canceled.stdout
+    followed = invoke("-w", ws_dir, "run", "logs", run_id, "--follow")
+    assert followed.exit_code == 0 and "sleeping" in followed.stdout
+
+
+def test_submit_errors_are_one_line(tmp_path: Path, workspace: Workspace) -> None:
+    result = invoke("-w", tmp_path / "ws", "run", "submit", "-e", "cli", "-s", tmp_path, "nope.py")
+    assert result.exit_code == 3
+    assert result.stderr.strip().startswith("Error: there is no script 'nope.py'")
+    assert "Traceback" not in result.output
