@@ -17,9 +17,9 @@ from runlab.models.values import (
     check_model_name,
     label_filter,
     parse_model_id,
-    string_map,
 )
 from runlab.tracking import Run, Workspace
+from runlab.tracking.values import string_map
 
 __all__ = ["Model"]
 

@@ -13,7 +13,8 @@ from runlab.artifacts import vet_path
 from runlab.entities.model import ModelRecord
 from runlab.errors import NotFoundError, RunlabError, ValidationError
 from runlab.models.files import collect_local_files, hash_files, model_prefix
-from runlab.models.values import check_model_name, string_map
+from runlab.models.values import check_model_name
+from runlab.tracking.values import string_map
 
 if TYPE_CHECKING:
     from runlab.tracking import Run, Workspace

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from runlab.errors import ValidationError
 
-__all__ = ["LabelFilter", "check_model_name", "label_filter", "parse_model_id", "string_map"]
+__all__ = ["LabelFilter", "check_model_name", "label_filter", "parse_model_id"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
@@ -43,25 +41,6 @@ def parse_model_id(model_id: str) -> tuple[str, int]:
     if not name or not version.isdigit() or int(version) < 1:
         raise ValidationError(f"bad model id {model_id!r}: use name:version, e.g. 'mnist:3'")
     return check_model_name(name), int(version)
-
-
-def string_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
-    """Tags or properties as stored: string keys, values kept as strings or written as JSON
-    (as runs do).
-
-    Raises:
-        ValidationError: not a dict, or a key that is not a non-empty string.
-    """
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise ValidationError(f"{what} must be given as a dict, not {type(values).__name__}")
-    result = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not key or len(key) > 255:
-            raise ValidationError(f"bad {what} name {key!r}: use a non-empty string")
-        result[key] = value if isinstance(value, str) else json.dumps(value)
-    return result
 
 
 def label_filter(value: LabelFilter | None, what: str) -> dict[str, str | None] | None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import io
 import json
 import os
-import re
 import secrets
 import threading
 import time
@@ -16,17 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from runlab.entities import Metric, MetricKind, RunRecord, RunStatus
-from runlab.errors import BackendError, InvalidStateError, NotFoundError, ValidationError
+from runlab.entities import RunRecord, RunStatus
+from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
-from runlab.tracking.values import (
-    PLAIN_SCALARS,
-    check_metric_name,
-    metrics_in_sdk_shape,
-    normalise_collection,
-    normalise_scalar,
-)
+from runlab.tracking.metric_logging import MetricLogging
+from runlab.tracking.values import metrics_in_sdk_shape, string_map
 
 if TYPE_CHECKING:
     from runlab.models import Model
@@ -40,7 +33,6 @@ ENV_RUN_ID = "RUNLAB_RUN_ID"
 ENV_WORKSPACE = "RUNLAB_WORKSPACE"
 """The environment variable that holds the job's workspace config, as JSON."""
 
-_SCALAR = MetricKind.SCALAR
 _context_lock = threading.Lock()
 _context_run: Run | None = None
 
@@ -56,11 +48,7 @@ def _utc(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _file_name_for(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "image"
-
-
-class Run:
+class Run(MetricLogging):
     """One execution of an experiment: its state, metrics, tags, properties and files.
 
     ``Run(experiment, run_id)`` opens an existing run; :meth:`Experiment.start_logging`
@@ -89,7 +77,6 @@ class Run:
         self._files = RunFiles(experiment.workspace.artifacts, run_id)
         self._queue = MetricQueue(self._store, run_id)
         self._steps: dict[str, int] | None = None
-        self._kinds: dict[str, MetricKind] = {}
 
     @classmethod
     def _start(
@@ -249,115 +236,6 @@ class Run:
 
     # -- metrics -------------------------------------------------------------------------
 
-    def _next_step(self, name: str, step: int | None) -> int:
-        steps = self._steps
-        if steps is None:
-            # A run opened here, not started here: go on after what is stored.
-            self._queue.flush()
-            steps = self._steps = {
-                key: last + 1 for key, last in self._store.get_last_steps(self.id).items()
-            }
-        if step is None:
-            step = steps.get(name, 0)
-        elif type(step) is not int or step < 0:
-            raise ValidationError(f"bad step {step!r} for metric {name!r}: use an int >= 0")
-        if step >= steps.get(name, 0):
-            steps[name] = step + 1
-        return step
-
-    def _append(self, metric: Metric) -> None:
-        self._queue.pending.append(metric)
-        if not self._queue.registered:
-            flusher.register(self._queue)
-
-    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
-        """Log a number, a bool or a string under ``name``; returns at once.
-
-        NaN and infinities are kept. Each call adds a step (0, 1, ...) unless ``step`` is
-        given.
-
-        Raises:
-            ValidationError: a bad name, value or step.
-        """
-        if type(value) not in PLAIN_SCALARS:
-            value = normalise_scalar(value)
-        if type(name) is not str or not 0 < len(name) <= 255:
-            check_metric_name(name)
-        self._append(
-            Metric(
-                name, value, self._next_step(name, step), time.time(), _SCALAR, description or None
-            )
-        )
-
-    def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
-        check_metric_name(name)
-        value = normalise_collection(value)
-        self._append(
-            Metric(name, value, self._next_step(name, None), time.time(), kind, description or None)
-        )
-
-    def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
-        """Log a list of numbers or strings under ``name``."""
-        if isinstance(value, str | bytes | Mapping):
-            raise ValidationError(f"log_list({name!r}) takes a list, not {type(value).__name__}")
-        self._log_structured(MetricKind.LIST, name, list(value), description)
-
-    def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
-        """Log one row of the table ``name``: ``run.log_row("loss", epoch=1, value=0.3)``."""
-        if not kwargs:
-            raise ValidationError(f"log_row({name!r}) needs at least one column=value")
-        self._log_structured(MetricKind.ROW, name, kwargs, description)
-
-    def log_table(
-        self, name: str, value: Mapping[str, Sequence[Any]], description: str = ""
-    ) -> None:
-        """Log a table as a dict of equally long columns."""
-        if not isinstance(value, Mapping) or not value:
-            raise ValidationError(f"log_table({name!r}) takes a non-empty dict of columns")
-        lengths = {len(column) for column in value.values()}
-        if len(lengths) > 1:
-            raise ValidationError(f"log_table({name!r}): the columns differ in length")
-        self._log_structured(MetricKind.TABLE, name, dict(value), description)
-
-    def log_image(
-        self,
-        name: str,
-        path: str | os.PathLike[str] | None = None,
-        plot: Any = None,
-        description: str = "",
-    ) -> None:
-        """Log an image: a file at ``path``, or a matplotlib figure (or ``pyplot``) as
-        ``plot``. It is stored among the run's files and its name logged as the metric."""
-        check_metric_name(name)
-        if (path is None) == (plot is None):
-            raise ValidationError(f"log_image({name!r}) takes either path or plot, not both")
-        step = self._next_step(name, None)
-        if path is not None:
-            source = Path(path)
-            if not source.is_file():
-                raise NotFoundError(f"log_image({name!r}): no image file at {source}")
-            suffix = source.suffix.lower() or ".png"
-            try:
-                data = source.read_bytes()
-            except OSError as error:
-                raise BackendError(f"log_image({name!r}): cannot read {source}: {error}") from error
-        else:
-            if not hasattr(plot, "savefig"):
-                raise ValidationError(
-                    f"log_image({name!r}): plot must be a matplotlib figure or pyplot"
-                )
-            buffer = io.BytesIO()
-            plot.savefig(buffer, format="png")
-            suffix, data = ".png", buffer.getvalue()
-        file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
-        self._append(
-            Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)
-        )
-
-    def flush(self) -> None:
-        """Wait until every point logged so far is stored."""
-        self._queue.flush()
-
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """The run's metrics in the SDK's shape: a name logged once maps to its value,
         several times to the list of values; rows merge into a table of columns.
@@ -383,7 +261,7 @@ class Run:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set (add or replace) several tags; values are stored as strings."""
-        self._store.set_tags(self.id, _string_map(tags, "tag"))
+        self._store.set_tags(self.id, string_map(tags, "tag"))
 
     def remove_tags(self, keys: Sequence[str]) -> None:
         """Remove tags.
@@ -404,7 +282,7 @@ class Run:
         Raises:
             AlreadyExistsError: a property exists with another value.
         """
-        self._store.add_properties(self.id, _string_map(properties, "property"))
+        self._store.add_properties(self.id, string_map(properties, "property"))
 
     def get_properties(self) -> dict[str, str]:
         """The run's properties."""
@@ -569,13 +447,11 @@ class Run:
         self, error_details: BaseException | str | None = None, error_code: str | None = None
     ) -> None:
         """Store everything logged, then mark the run Failed with what went wrong."""
-        details: dict[str, Any] = {
-            "message": "failed"
-            if error_details is None
-            else f"{type(error_details).__name__}: {error_details}"
-            if isinstance(error_details, BaseException)
-            else str(error_details)
-        }
+        if isinstance(error_details, BaseException):
+            message = f"{type(error_details).__name__}: {error_details}"
+        else:
+            message = "failed" if error_details is None else str(error_details)
+        details: dict[str, Any] = {"message": message}
         if error_code is not None:
             details["code"] = error_code
         self._finish(RunStatus.FAILED, details)
@@ -680,14 +556,3 @@ class Run:
             f"Run(experiment={self._experiment.name!r}, id={self.id!r},"
             f" status={self._record.status.value!r})"
         )
-
-
-def _string_map(values: Mapping[str, Any], what: str) -> dict[str, str]:
-    if not isinstance(values, Mapping):
-        raise ValidationError(f"{what} values must be given as a dict")
-    result = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not key or len(key) > 255:
-            raise ValidationError(f"bad {what} name {key!r}: use a non-empty string")
-        result[key] = value if isinstance(value, str) else json.dumps(value)
-    return result

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 from runlab.entities import MetricHistory, MetricKind
 from runlab.errors import ValidationError
 
-__all__ = ["check_metric_name", "metrics_in_sdk_shape", "normalise_scalar"]
+__all__ = [
+    "check_metric_name",
+    "metrics_in_sdk_shape",
+    "normalise_collection",
+    "normalise_scalar",
+    "string_map",
+]
 
 PLAIN_SCALARS = frozenset({int, float, str, bool})
 
@@ -79,3 +87,21 @@ def metrics_in_sdk_shape(histories: dict[str, MetricHistory]) -> dict[str, Any]:
         else:
             shaped[name] = list(history.values)
     return shaped
+
+
+def string_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
+    """Tags or properties as stored: string keys, values kept as strings or written as JSON.
+
+    Raises:
+        ValidationError: not a dict, or a key that is not a non-empty string.
+    """
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ValidationError(f"{what} must be given as a dict, not {type(values).__name__}")
+    result = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key or len(key) > 255:
+            raise ValidationError(f"bad {what} name {key!r}: use a non-empty string")
+        result[key] = value if isinstance(value, str) else json.dumps(value)
+    return result

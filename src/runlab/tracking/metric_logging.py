@@ -1,0 +1,154 @@
+"""``Run.log`` and its siblings: checked, stepped, and queued for the background writer."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from runlab.entities import Metric, MetricKind, RunRecord
+from runlab.errors import BackendError, NotFoundError, ValidationError
+from runlab.store import MetadataStore
+from runlab.tracking.buffer import MetricQueue, flusher
+from runlab.tracking.files import RunFiles
+from runlab.tracking.values import (
+    PLAIN_SCALARS,
+    check_metric_name,
+    normalise_collection,
+    normalise_scalar,
+)
+
+__all__ = ["MetricLogging"]
+
+_SCALAR = MetricKind.SCALAR
+
+
+def _file_name_for(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "image"
+
+
+class MetricLogging:
+    """The logging methods of :class:`runlab.Run` (a mixin: ``Run`` sets the attributes).
+
+    ``log`` and its siblings are buffered: they return at once and a background thread
+    stores the points in batches; ``flush`` waits for it.
+    """
+
+    _record: RunRecord
+    _store: MetadataStore
+    _files: RunFiles
+    _queue: MetricQueue
+    _steps: dict[str, int] | None
+
+    def _next_step(self, name: str, step: int | None) -> int:
+        steps = self._steps
+        if steps is None:
+            # A run opened here, not started here: go on after what is stored.
+            self._queue.flush()
+            stored = self._store.get_last_steps(self._record.run_id)
+            steps = self._steps = {key: last + 1 for key, last in stored.items()}
+        if step is None:
+            step = steps.get(name, 0)
+        elif type(step) is not int or step < 0:
+            raise ValidationError(f"bad step {step!r} for metric {name!r}: use an int >= 0")
+        if step >= steps.get(name, 0):
+            steps[name] = step + 1
+        return step
+
+    def _append(self, metric: Metric) -> None:
+        self._queue.pending.append(metric)
+        if not self._queue.registered:
+            flusher.register(self._queue)
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Log a number, a bool or a string under ``name``; returns at once.
+
+        NaN and infinities are kept. Each call adds a step (0, 1, ...) unless ``step`` is
+        given.
+
+        Raises:
+            ValidationError: a bad name, value or step.
+        """
+        if type(value) not in PLAIN_SCALARS:
+            value = normalise_scalar(value)
+        if type(name) is not str or not 0 < len(name) <= 255:
+            check_metric_name(name)
+        self._append(
+            Metric(
+                name, value, self._next_step(name, step), time.time(), _SCALAR, description or None
+            )
+        )
+
+    def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
+        check_metric_name(name)
+        value = normalise_collection(value)
+        self._append(
+            Metric(name, value, self._next_step(name, None), time.time(), kind, description or None)
+        )
+
+    def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
+        """Log a list of numbers or strings under ``name``."""
+        if isinstance(value, str | bytes | Mapping):
+            raise ValidationError(f"log_list({name!r}) takes a list, not {type(value).__name__}")
+        self._log_structured(MetricKind.LIST, name, list(value), description)
+
+    def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
+        """Log one row of the table ``name``: ``run.log_row("loss", epoch=1, value=0.3)``."""
+        if not kwargs:
+            raise ValidationError(f"log_row({name!r}) needs at least one column=value")
+        self._log_structured(MetricKind.ROW, name, kwargs, description)
+
+    def log_table(
+        self, name: str, value: Mapping[str, Sequence[Any]], description: str = ""
+    ) -> None:
+        """Log a table as a dict of equally long columns."""
+        if not isinstance(value, Mapping) or not value:
+            raise ValidationError(f"log_table({name!r}) takes a non-empty dict of columns")
+        lengths = {len(column) for column in value.values()}
+        if len(lengths) > 1:
+            raise ValidationError(f"log_table({name!r}): the columns differ in length")
+        self._log_structured(MetricKind.TABLE, name, dict(value), description)
+
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
+        """Log an image: a file at ``path``, or a matplotlib figure (or ``pyplot``) as
+        ``plot``. It is stored among the run's files and its name logged as the metric."""
+        check_metric_name(name)
+        if (path is None) == (plot is None):
+            raise ValidationError(f"log_image({name!r}) takes either path or plot, not both")
+        step = self._next_step(name, None)
+        if path is not None:
+            source = Path(path)
+            if not source.is_file():
+                raise NotFoundError(f"log_image({name!r}): no image file at {source}")
+            suffix = source.suffix.lower() or ".png"
+            try:
+                data = source.read_bytes()
+            except OSError as error:
+                raise BackendError(f"log_image({name!r}): cannot read {source}: {error}") from error
+        else:
+            if not hasattr(plot, "savefig"):
+                raise ValidationError(
+                    f"log_image({name!r}): plot must be a matplotlib figure or pyplot"
+                )
+            buffer = io.BytesIO()
+            plot.savefig(buffer, format="png")
+            suffix, data = ".png", buffer.getvalue()
+        file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
+        self._append(
+            Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)
+        )
+
+    def flush(self) -> None:
+        """Wait until every point logged so far is stored."""
+        self._queue.flush()
+
