@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -379,8 +379,15 @@ def table(rows: Sequence[Row]) -> str:
         )
         for row in rows
     ]
+    return render_table(header, body, right={2, 3, 4})
+
+
+def render_table(
+    header: Sequence[str], body: Sequence[Sequence[str]], right: Collection[int] = ()
+) -> str:
+    """A plain-text table: ``header``, a rule, then ``body``; the columns numbered in
+    ``right`` are right-aligned (figures), the others left-aligned."""
     widths = [max(len(line[column]) for line in (header, *body)) for column in range(len(header))]
-    right = {2, 3, 4}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
