@@ -10,6 +10,9 @@ import runlab
 EXPECTED = [
     "AlreadyExistsError",
     "BackendError",
+    "Datastore",
+    "Environment",
+    "Estimator",
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
@@ -19,6 +22,7 @@ EXPECTED = [
     "Run",
     "RunStatus",
     "RunlabError",
+    "ScriptRunConfig",
     "ValidationError",
     "Workspace",
     "__version__",

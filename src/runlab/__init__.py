@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from runlab.entities import RunStatus
 from runlab.errors import (
     AlreadyExistsError,
@@ -25,11 +27,36 @@ from runlab.errors import (
 from runlab.models import Model
 from runlab.tracking import Experiment, OfflineRun, Run, Workspace
 
+if TYPE_CHECKING:
+    from runlab.data import Datastore
+    from runlab.environments import Environment
+    from runlab.jobs import Estimator, ScriptRunConfig
+
 __version__ = "0.1.0"
+
+# Loaded on first use: a training script's `from runlab import Run` stays quick.
+_LAZY = {
+    "Datastore": "runlab.data",
+    "Environment": "runlab.environments",
+    "Estimator": "runlab.jobs",
+    "ScriptRunConfig": "runlab.jobs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlab' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 __all__ = [
     "AlreadyExistsError",
     "BackendError",
+    "Datastore",
+    "Environment",
+    "Estimator",
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
@@ -39,6 +66,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "RunlabError",
+    "ScriptRunConfig",
     "ValidationError",
     "Workspace",
     "__version__",

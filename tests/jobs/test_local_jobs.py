@@ -283,3 +283,57 @@ def test_estimator_passes_script_params(tmp_path: Path, experiment: Experiment) 
     assert run.get_metrics()["argv"] == "--regularization 0.5 --verbose"
     log = experiment.workspace.artifacts.get_bytes(f"runs/{run.id}/logs/environment.log")
     assert b"interpreter" in log
+
+
+def test_data_references_become_local_paths(tmp_path: Path, experiment: Experiment) -> None:
+    workspace = experiment.workspace
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    (data / "mnist" / "a.txt").write_text("alpha")
+    (data / "mnist" / "b.txt").write_text("beta")
+    datastore = workspace.get_default_datastore()
+    datastore.upload(str(data), target_path="sets", show_progress=False)
+    source = _source(
+        tmp_path,
+        """
+        import pathlib, sys
+        from runlab import Run
+        run = Run.get_context()
+        for flag, folder in zip(sys.argv[1::2], sys.argv[2::2]):
+            names = sorted(p.name for p in pathlib.Path(folder).rglob("*.txt"))
+            run.log(flag.strip("-"), ",".join(names))
+            run.log(flag.strip("-") + "_path", folder)
+        """,
+    )
+    config = ScriptRunConfig(
+        source,
+        "train.py",
+        arguments=[
+            "--mounted", datastore.path("sets/mnist").as_mount(),
+            "--copied", datastore.path("sets/mnist").as_download(),
+        ],
+    )
+    run = experiment.submit(config)
+    run.wait_for_completion()
+    metrics = run.get_metrics()
+    assert metrics["mounted"] == "a.txt,b.txt" and metrics["copied"] == "a.txt,b.txt"
+    # A mount of a local datastore reads in place; a download is a copy in the job's folder.
+    assert metrics["mounted_path"].startswith(str(workspace.config_path.parent))  # type: ignore[union-attr]
+    assert not metrics["copied_path"].startswith(str(workspace.config_path.parent))  # type: ignore[union-attr]
+    inputs = run.get_details()["inputDatasets"]
+    assert [(i["mode"], i["files"]) for i in inputs] == [("mount", 2), ("download", 2)]
+    assert all(len(i["manifest_sha256"]) == 64 for i in inputs)
+    assert any(name.startswith("inputs/") for name in run.get_file_names())
+    assert run.get_parameters()["mounted"] == metrics["mounted_path"]
+
+
+def test_an_unknown_datastore_fails_at_submit(tmp_path: Path, experiment: Experiment) -> None:
+    from runlab import NotFoundError
+    from runlab.data import DataReference
+
+    source = _source(tmp_path, "print(1)")
+    reference = DataReference.from_dict(
+        {"datastore": "nope", "path": "x", "mode": "mount", "path_on_compute": None}
+    )
+    with pytest.raises(NotFoundError, match="nope"):
+        experiment.submit(ScriptRunConfig(source, "train.py", arguments=["--d", reference]))

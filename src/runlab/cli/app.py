@@ -10,6 +10,9 @@ from typer.core import TyperGroup
 
 import runlab
 from runlab.cli import jobs as _jobs  # noqa: F401  (adds run submit|logs|cancel)
+from runlab.cli.compute import compute_app
+from runlab.cli.dataset import dataset_app
+from runlab.cli.datastore import datastore_app
 from runlab.cli.demo import demo
 from runlab.cli.experiment import experiment_app
 from runlab.cli.model import model_app
@@ -95,6 +98,9 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(run_app, name="run")
 app.add_typer(model_app, name="model")
+app.add_typer(compute_app, name="compute")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(datastore_app, name="datastore")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -98,7 +99,7 @@ class LocalCompute(ComputeTarget):
 
     def submit(self, spec: JobSpec) -> dict[str, Any]:
         """Start the job's entry, detached; returns ``{"pid", "host"}``."""
-        spec = JobSpec(**{**spec.__dict__, "max_concurrent_runs": self.max_concurrent_runs})
+        spec = dataclasses.replace(spec, max_concurrent_runs=self.max_concurrent_runs)
         root = job_root()
         spec_file = root / f"{spec.run_id}.json"
         entry_log = root / f"{spec.run_id}.entry.log"

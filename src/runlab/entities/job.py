@@ -20,7 +20,8 @@ class JobSpec:
         workspace: the workspace config with absolute URIs (``Workspace.to_dict()``).
         snapshot_id: the stored snapshot of the source folder.
         script: the script's path inside the snapshot.
-        arguments: the script's command-line arguments.
+        arguments: the script's command-line arguments: strings, and data references as
+            ``{"$data": reference}``, which the entry turns into local paths.
         environment: the environment spec (``Environment.to_dict()``).
         environment_variables: extra variables for the script's process.
         use_gpu: whether the job asked for a GPU.
@@ -32,7 +33,7 @@ class JobSpec:
     workspace: dict[str, Any]
     snapshot_id: str
     script: str
-    arguments: list[str]
+    arguments: list[str | dict[str, Any]]
     environment: dict[str, Any]
     environment_variables: dict[str, str] = dataclasses.field(default_factory=dict)
     use_gpu: bool = False

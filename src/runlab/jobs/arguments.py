@@ -7,30 +7,48 @@ from typing import Any
 
 from runlab.errors import ValidationError
 
-__all__ = ["check_arguments", "named_parameters"]
+__all__ = ["DATA_MARKER", "Argument", "check_arguments", "data_references", "named_parameters"]
+
+DATA_MARKER = "$data"
+"""The key that marks a data reference among a job spec's arguments."""
+
+Argument = str | dict[str, Any]
+"""An argument as a job spec keeps it: a string, or ``{DATA_MARKER: reference.to_dict()}``."""
 
 
-def check_arguments(arguments: Sequence[Any] | None) -> list[str]:
-    """The arguments as strings.
+def check_arguments(arguments: Sequence[Any] | None) -> list[Argument]:
+    """The arguments as a job spec keeps them: strings, and data references (a datastore's
+    ``as_mount()`` or ``as_download()``) as ``{DATA_MARKER: ...}``, made local paths by the
+    job entry.
 
     Raises:
-        ValidationError: ``arguments`` is not a list, or an item is not a string or a number.
+        ValidationError: ``arguments`` is not a list, or an item is not a string, a number or
+            a data reference.
     """
+    from runlab.data import DataReference
     if arguments is None:
         return []
     if isinstance(arguments, str | bytes) or not isinstance(arguments, Sequence):
         raise ValidationError(
             f"arguments must be a list such as ['--regularization', 0.8], not {arguments!r}"
         )
-    checked = []
+    checked: list[Argument] = []
     for index, argument in enumerate(arguments):
-        if isinstance(argument, bool) or not isinstance(argument, str | int | float):
+        if isinstance(argument, DataReference):
+            checked.append({DATA_MARKER: argument.to_dict()})
+        elif isinstance(argument, bool) or not isinstance(argument, str | int | float):
             raise ValidationError(
-                f"argument {index} ({argument!r}) must be a string or a number, not"
-                f" {type(argument).__name__}"
+                f"argument {index} ({argument!r}) must be a string, a number or a data"
+                f" reference (ds.as_mount()), not {type(argument).__name__}"
             )
-        checked.append(str(argument))
+        else:
+            checked.append(str(argument))
     return checked
+
+
+def data_references(arguments: Sequence[Argument]) -> list[dict[str, Any]]:
+    """The data references among checked arguments, as their ``to_dict()``."""
+    return [argument[DATA_MARKER] for argument in arguments if isinstance(argument, dict)]
 
 
 def named_parameters(arguments: Sequence[str]) -> dict[str, str]:

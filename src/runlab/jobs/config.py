@@ -16,15 +16,17 @@ from runlab.artifacts.snapshots import (
     store_snapshot,
 )
 from runlab.compute import ComputeTarget, LocalCompute, get_compute_target
+from runlab.data import Datastore
+from runlab.data.credentials import SECRETS_FILE_ENV, secrets_path
 from runlab.entities import JobSpec, RunStatus
 from runlab.environments import Environment, UvEnvironmentBuilder
 from runlab.errors import NotFoundError, RunlabError, ValidationError
-from runlab.jobs.arguments import check_arguments
+from runlab.jobs.arguments import check_arguments, data_references
 from runlab.tracking import Run
 from runlab.tracking.run import new_run_id
 
 if TYPE_CHECKING:
-    from runlab.tracking import Experiment
+    from runlab.tracking import Experiment, Workspace
 
 __all__ = ["DEFAULT_HEARTBEAT_TIMEOUT_S", "Estimator", "ScriptRunConfig"]
 
@@ -93,6 +95,16 @@ class ScriptRunConfig:
         target = self.compute_target
         return target if isinstance(target, str) else target.name
 
+    @staticmethod
+    def _job_variables(workspace: Workspace, environment: Environment) -> dict[str, str]:
+        variables = dict(environment.environment_variables)
+        secrets = secrets_path(workspace.config_path)
+        if secrets is not None:
+            # The job opens the workspace from its URIs, without the config folder that
+            # holds the datastores' credentials: point it there.
+            variables.setdefault(SECRETS_FILE_ENV, str(secrets))
+        return variables
+
     def _checked_script(self) -> str:
         source = self.source_directory
         if not source.is_dir():
@@ -115,7 +127,9 @@ class ScriptRunConfig:
             BackendError: the target could not start the job (the run is then Failed).
         """
         script = self._checked_script()
-        target = get_compute_target(self.compute_target)
+        for reference in data_references(self.arguments):
+            Datastore.get(experiment.workspace, reference["datastore"])  # NotFoundError now
+        target = get_compute_target(self.compute_target, experiment.workspace)
         if self.use_gpu and not target.has_gpu():
             raise ValidationError(
                 f"use_gpu=True, but the compute target {target.name!r} has no NVIDIA GPU"
@@ -155,7 +169,7 @@ class ScriptRunConfig:
             script=script,
             arguments=list(self.arguments),
             environment=environment.to_dict(),
-            environment_variables=dict(environment.environment_variables),
+            environment_variables=self._job_variables(workspace, environment),
             use_gpu=self.use_gpu,
             heartbeat_interval_s=min(5.0, self.heartbeat_timeout_s / 4),
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -28,7 +30,7 @@ from runlab.compute.local import CANCEL_GRACE_S, job_root
 from runlab.compute.slots import LocalSlot
 from runlab.entities import JobSpec, RunStatus
 from runlab.errors import InvalidStateError, RunlabError
-from runlab.jobs.arguments import named_parameters
+from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
@@ -63,6 +65,8 @@ class JobEntry:
     def execute(self) -> int:
         """Run the job; returns the entry's exit status (0 when the run completed)."""
         signal.signal(signal.SIGTERM, self._on_sigterm)
+        # The job's variables apply to the entry too (e.g. where datastore credentials are).
+        os.environ.update(self.spec.environment_variables)
         self.logs.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._heartbeat, name="runlab-heartbeat", daemon=True).start()
         uploader = threading.Thread(target=self._upload_logs_loop, name="runlab-log-uploader")
@@ -97,7 +101,7 @@ class JobEntry:
         self._set_status(RunStatus.STARTING)
         restore_snapshot(self.workspace.artifacts, self.spec.snapshot_id, self.workdir)
         (self.workdir / "outputs").mkdir(exist_ok=True)
-        arguments = [str(argument) for argument in self.spec.arguments]
+        arguments = self._resolve_arguments()
         self.run.add_properties(
             {"runlab.arguments": json.dumps(arguments)}
             | {f"param.{name}": value for name, value in named_parameters(arguments).items()}
@@ -119,6 +123,37 @@ class JobEntry:
             "exit_code": exit_code,
             "stderr_tail": tail,
         }
+
+    def _resolve_arguments(self) -> list[str]:
+        """The script's arguments, with each data reference made a local path; records on
+        the run which references it got and the manifest of what they held."""
+        from runlab.data import DataReference, materialize
+
+        resolved: list[str] = []
+        inputs: list[dict[str, Any]] = []
+        for argument in self.spec.arguments:
+            if isinstance(argument, str):
+                resolved.append(argument)
+                continue
+            reference = DataReference.from_dict(argument[DATA_MARKER])
+            local = materialize(self.workspace, reference, self.workdir)
+            resolved.append(str(local.local_path))
+            manifest = json.dumps(local.manifest, sort_keys=True).encode()
+            index = len(inputs)
+            self.run.upload_file(
+                f"inputs/{index}-{reference.datastore_name}.manifest.json", io.BytesIO(manifest)
+            )
+            inputs.append(
+                reference.to_dict()
+                | {
+                    "local_path": str(local.local_path),
+                    "files": len(local.manifest),
+                    "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+                }
+            )
+        if inputs:
+            self.run.add_properties({"runlab.inputs": json.dumps(inputs)})
+        return resolved
 
     def _prepare_environment(self) -> str:
         from runlab.environments import Environment, UvEnvironmentBuilder
@@ -183,6 +218,10 @@ class JobEntry:
         if not os.environ.get("RUNLAB_KEEP_JOB_DIRS"):
             shutil.rmtree(self.workdir, ignore_errors=True)
             (job_root() / f"{self.spec.run_id}.json").unlink(missing_ok=True)
+            # The entry's own output (normally nothing) is kept only when there is some.
+            entry_log = job_root() / f"{self.spec.run_id}.entry.log"
+            if entry_log.exists() and entry_log.stat().st_size == 0:
+                entry_log.unlink()
 
     # -- along the way -------------------------------------------------------------------
 

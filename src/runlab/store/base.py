@@ -7,6 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
 from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
+from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.model import ModelRecord
 
 __all__ = ["MetadataStore", "RunFilters", "RunOrder"]
@@ -377,6 +379,119 @@ class MetadataStore(abc.ABC):
 
         Raises:
             NotFoundError: no such version.
+        """
+
+    # -- datastores ----------------------------------------------------------------------
+    # A datastore row says where data lives (an fsspec URL) and the storage options that are
+    # not secret; credentials never reach the metadata store (runlab.data keeps them apart).
+    # At most one datastore is the default at any time, in every transaction's view.
+
+    @abc.abstractmethod
+    def create_datastore(
+        self,
+        name: str,
+        url: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        is_default: bool = False,
+    ) -> DatastoreRecord:
+        """Record a datastore; with ``is_default`` it becomes the default and any other
+        default stops being one, in the same transaction.
+
+        Args:
+            name: its unique name (checked by the caller, e.g. :class:`runlab.data.Datastore`).
+            url: where its files are.
+            options: storage options as JSON values (a JSON object); no secrets.
+            is_default: make it the workspace's default datastore.
+
+        Raises:
+            AlreadyExistsError: a datastore of that name exists.
+            ValidationError: an empty name or URL, or options that are not a JSON object.
+        """
+
+    @abc.abstractmethod
+    def get_datastore(self, name: str) -> DatastoreRecord:
+        """The datastore named ``name``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+
+    @abc.abstractmethod
+    def list_datastores(self) -> list[DatastoreRecord]:
+        """Every datastore, by name."""
+
+    @abc.abstractmethod
+    def delete_datastore(self, name: str) -> None:
+        """Forget a datastore (its files are not touched). Deleting the default leaves the
+        workspace without one until :meth:`set_default_datastore` names another.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+
+    @abc.abstractmethod
+    def set_default_datastore(self, name: str) -> DatastoreRecord:
+        """Make ``name`` the default datastore, atomically: once the call returns it is the
+        only default, and concurrent calls end with exactly one of them the default.
+
+        Raises:
+            NotFoundError: there is no datastore of that name (the default is unchanged).
+        """
+
+    # -- compute targets -----------------------------------------------------------------
+    # A compute target row names a cluster: the kind of backend, what the user asked for
+    # (config) and what the backend keeps about it (state). Never secrets.
+
+    @abc.abstractmethod
+    def create_compute_target(
+        self,
+        name: str,
+        kind: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> ComputeTargetRecord:
+        """Record a compute target.
+
+        Raises:
+            AlreadyExistsError: a compute target of that name exists.
+            ValidationError: an empty name or kind, config or state not JSON objects.
+        """
+
+    @abc.abstractmethod
+    def get_compute_target(self, name: str) -> ComputeTargetRecord:
+        """The compute target named ``name``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+
+    @abc.abstractmethod
+    def list_compute_targets(self) -> list[ComputeTargetRecord]:
+        """Every compute target, by name."""
+
+    @abc.abstractmethod
+    def update_compute_target(
+        self,
+        name: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> ComputeTargetRecord:
+        """Replace the config and/or the state (whichever is given), atomically.
+
+        Raises:
+            NotFoundError: there is none.
+            ValidationError: config or state not JSON objects.
+        """
+
+    @abc.abstractmethod
+    def delete_compute_target(self, name: str) -> None:
+        """Forget a compute target (what runs on it is not touched).
+
+        Raises:
+            NotFoundError: there is none.
         """
 
     # -- lifetime ------------------------------------------------------------------------

@@ -226,7 +226,7 @@ class Run(MetricLogging):
             "endTimeUtc": _utc(record.end_time),
             "properties": dict(record.properties),
             "tags": dict(record.tags),
-            "inputDatasets": [],
+            "inputDatasets": json.loads(record.properties.get("runlab.inputs", "[]")),
             "outputDatasets": [],
             "logFiles": {name: name for name in self._files.names("logs")},
         }
@@ -468,7 +468,9 @@ class Run(MetricLogging):
         if handle is not None and not record.status.is_terminal:
             from runlab.compute import get_compute_target
 
-            target = get_compute_target(record.properties.get("runlab.compute", record.target))
+            target = get_compute_target(
+                record.properties.get("runlab.compute", record.target), self.experiment.workspace
+            )
             target.cancel(json.loads(handle))
             if self._refresh().status.is_terminal:
                 return

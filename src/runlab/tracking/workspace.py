@@ -15,6 +15,8 @@ from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, Valid
 from runlab.store import MetadataStore, open_metadata_store
 
 if TYPE_CHECKING:
+    from runlab.compute import ComputeTarget
+    from runlab.data import Datastore
     from runlab.tracking.experiment import Experiment
 
 __all__ = ["CONFIG_DIR", "CONFIG_FILE", "Workspace"]
@@ -300,6 +302,54 @@ class Workspace:
             record.name: Experiment(self, record.name, _record=record)
             for record in self.store.list_experiments()
         }
+
+    # runlab.data sits above tracking; these three import it inside the method, the upward
+    # import DESIGN.md sanctions where there is no object to delegate to.
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        """Every datastore of the workspace, by name, its default ``workspaceblobstore``
+        included (created on first use).
+
+        Imports :mod:`runlab.data` inside the method: DESIGN.md's sanctioned exception to
+        the layers for a convenience with no object to delegate to.
+        """
+        from runlab.data import Datastore
+
+        return Datastore.list_all(self)
+
+    def get_default_datastore(self) -> Datastore:
+        """The default datastore: ``workspaceblobstore``, kept in the artifact root under
+        ``datastores/workspaceblobstore/`` and created on first use, unless
+        :meth:`set_default_datastore` chose another.
+
+        Imports :mod:`runlab.data` inside the method (DESIGN.md's sanctioned exception).
+        """
+        from runlab.data import Datastore
+
+        return Datastore.get_default(self)
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the datastore ``name`` the default, atomically (there is always exactly one).
+
+        Imports :mod:`runlab.data` inside the method (DESIGN.md's sanctioned exception).
+
+        Raises:
+            NotFoundError: no datastore of that name is registered.
+        """
+        from runlab.data import Datastore
+
+        Datastore.set_default(self, name)
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        """Every recorded compute target (Ray clusters), by name, each of its own class.
+
+        Imports :mod:`runlab.clusters` inside the method (DESIGN.md's sanctioned exception).
+        """
+        from runlab.clusters import list_compute_targets
+
+        return list_compute_targets(self)
 
     def get_details(self) -> dict[str, Any]:
         """A summary: name, where metadata and files live, the config file, counts."""

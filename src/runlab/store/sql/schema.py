@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["experiments", "metadata", "metrics", "runs"]
+__all__ = ["datastores", "experiments", "metadata", "metrics", "model_versions", "runs"]
 
 metadata = sa.MetaData()
 
@@ -90,4 +90,38 @@ model_versions = sa.Table(
     sa.Column("files", Json, nullable=False),
     # Also the index that finds a name's versions and its highest number.
     sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+)
+
+# One row per registered datastore: where its files are and the storage options that are not
+# secret (credentials stay out of the database; see runlab.data). The partial unique index lets
+# at most one row be the default, so two writers racing to set it cannot both win.
+datastores = sa.Table(
+    "datastores",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("options", Json, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Index(
+        "uq_datastores_default",
+        "is_default",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
+    ),
+)
+
+# One row per named compute target (a Ray cluster runlab started, or one it attached to): what
+# the user asked for (config) and what the backend keeps about it (state), both JSON.
+compute_targets = sa.Table(
+    "compute_targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("config", Json, nullable=False),
+    sa.Column("state", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
 )

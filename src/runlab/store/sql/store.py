@@ -28,6 +28,8 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
 from runlab.store.base import MetadataStore, RunFilters
 from runlab.store.sql import migrate
+from runlab.store.sql.compute_targets import SqlComputeTargetMixin
+from runlab.store.sql.datastores import SqlDatastoreMixin
 from runlab.store.sql.engine import create_store_engine, mask_url, retrying, translate_errors
 from runlab.store.sql.models import SqlModelMixin
 from runlab.store.sql.schema import experiments, metrics, runs
@@ -148,7 +150,7 @@ def _to_record(row: Sequence[Any]) -> RunRecord:
     )
 
 
-class SqlMetadataStore(SqlModelMixin, MetadataStore):
+class SqlMetadataStore(SqlModelMixin, SqlDatastoreMixin, SqlComputeTargetMixin, MetadataStore):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
     ``sqlite://`` in memory) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``.
 

@@ -1,0 +1,96 @@
+"""Processes of a Ray cluster runlab started: free ports, finding them by marker, stopping.
+
+Every process of a cluster runlab starts (the ``ray start --head --block`` child, everything
+Ray starts below it, the fake autoscaler's nodes, runlab's monitor) inherits the environment
+variable :data:`CLUSTER_MARKER` with the cluster's id, so they can be found by reading
+``/proc/<pid>/environ``, and stopped by pid, never by name (``ray stop`` would kill every Ray
+process on the machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+__all__ = ["CLUSTER_MARKER", "cluster_pids", "free_ports", "stop_cluster_processes"]
+
+CLUSTER_MARKER = "RUNLAB_RAY_CLUSTER"
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 right now (held open until all are
+    found, so no two are the same)."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def cluster_pids(cluster_id: str) -> list[int]:
+    """The live processes (not zombies) that carry ``cluster_id``'s marker."""
+    needle = f"{CLUSTER_MARKER}={cluster_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2 :].split()[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
+
+
+def stop_cluster_processes(
+    cluster_id: str, group_leaders: list[int], grace_s: float = 4.0
+) -> list[int]:
+    """SIGTERM to each of ``group_leaders``' process groups and to every process of the
+    cluster, then SIGKILL, by pid, to every one still alive after ``grace_s``.
+
+    Returns:
+        The pids still alive at the end (empty when everything stopped).
+    """
+    for leader in group_leaders:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(leader, signal.SIGTERM)
+    # The head alone takes many seconds to stop the autoscaler's nodes (their processes are
+    # in other process groups); every process of the cluster gets its SIGTERM at once.
+    for pid in cluster_pids(cluster_id):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if not any(_alive(pid) for pid in group_leaders) and not cluster_pids(cluster_id):
+            return []
+        time.sleep(0.1)
+    for pid in [*group_leaders, *cluster_pids(cluster_id)]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        left = cluster_pids(cluster_id)
+        if not left:
+            return []
+        time.sleep(0.1)
+    return cluster_pids(cluster_id)

@@ -1,0 +1,503 @@
+"""``RayCompute``: jobs on a Ray cluster, through the Ray Jobs API.
+
+A cluster is either *owned*, started by :meth:`RayCompute.create` on this machine (a head
+child process, nodes from Ray's autoscaler; see :mod:`runlab.compute.ray._head`), or
+*attached* by :meth:`RayCompute.attach` to a Jobs API address. Either way it is recorded in
+the workspace's metadata store under its name, so any process of the workspace finds it
+(``ScriptRunConfig(compute_target="cpu-cluster")``, ``Run.cancel()``), and a monitor process
+(:mod:`runlab.compute.ray._monitor`) reconciles its jobs' ends with their runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any, Protocol
+
+from runlab.compute.base import ComputeTarget
+from runlab.compute.ray._client import JobsClient, ray_errors
+from runlab.compute.ray._head import start_head, wait_for_jobs_api
+from runlab.compute.ray._monitor import PENDING_TIMEOUT_KEY, RUN_ID_KEY
+from runlab.compute.ray._processes import CLUSTER_MARKER, stop_cluster_processes
+from runlab.compute.ray.provisioning import RayProvisioningConfiguration
+from runlab.compute.ray.status import ClusterStatus, read_status
+from runlab.entities import JobSpec
+from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
+from runlab.store import MetadataStore
+
+__all__ = ["KIND", "RayCompute", "WorkspaceLike"]
+
+KIND = "ray"
+CANCEL_TIMEOUT_S = 20.0
+ATTACH_TIMEOUT_S = 5.0
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class WorkspaceLike(Protocol):
+    """What a Ray target needs of a workspace (``runlab.Workspace`` has it)."""
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store."""
+
+    @property
+    def config_path(self) -> Path | None:
+        """The workspace's config file; its folder holds the clusters' folders."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workspace config with absolute URIs."""
+
+
+def _cluster_dir(workspace: WorkspaceLike, name: str) -> Path:
+    if workspace.config_path is None:
+        raise ValidationError(
+            "a Ray compute target keeps its files beside the workspace's config: use a"
+            " workspace made by Workspace.create or read by Workspace.from_config"
+        )
+    return workspace.config_path.parent / "clusters" / name
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationError(
+            f"bad compute target name {name!r}: 2 to 32 letters, digits and dashes,"
+            " starting with a letter"
+        )
+    if name == "local":
+        raise ValidationError("'local' is this machine's target; choose another name")
+    return name
+
+
+class RayCompute(ComputeTarget):
+    """A Ray cluster that runs jobs, known to the workspace by name.
+
+    Make one with :meth:`create` (a cluster on this machine that runlab starts and owns) or
+    :meth:`attach` (an existing cluster); find one with ``ComputeTarget(ws, name)`` or
+    ``ws.compute_targets[name]``.
+
+    Example:
+        >>> config = RayCompute.provisioning_configuration(vm_size="STANDARD_D2_V2",
+        ...                                                max_nodes=2)
+        >>> cluster = RayCompute.create(ws, "cpu-cluster", config)  # doctest: +SKIP
+        >>> cluster.wait_for_completion(show_output=True)  # doctest: +SKIP
+    """
+
+    def __init__(self, workspace: WorkspaceLike, record: ComputeTargetRecord) -> None:
+        self._workspace = workspace
+        self._record = record
+        self._client: JobsClient | None = None
+
+    # -- making, finding, forgetting -----------------------------------------------------
+
+    @staticmethod
+    def provisioning_configuration(
+        vm_size: str | None = "STANDARD_D2_V2",
+        min_nodes: int = 0,
+        max_nodes: int = 4,
+        idle_seconds_before_scaledown: int = 120,
+        vm_priority: str = "dedicated",
+        *,
+        cpu: int | None = None,
+        memory_gb: float | None = None,
+        gpu: int | None = None,
+        pending_timeout_s: float = 600.0,
+    ) -> RayProvisioningConfiguration:
+        """What a cluster should look like; see :class:`RayProvisioningConfiguration`.
+
+        Raises:
+            ValidationError: an unknown ``vm_size``, ``min_nodes > max_nodes``, ...
+        """
+        return RayProvisioningConfiguration.build(
+            vm_size, min_nodes, max_nodes, idle_seconds_before_scaledown, vm_priority,
+            cpu=cpu, memory_gb=memory_gb, gpu=gpu, pending_timeout_s=pending_timeout_s,
+        )
+
+    @classmethod
+    def create(
+        cls, workspace: WorkspaceLike, name: str, config: RayProvisioningConfiguration
+    ) -> RayCompute:
+        """Start a Ray cluster on this machine, owned by the workspace, and record it.
+
+        Returns once the head's Jobs API answers (nodes come as jobs ask for them, or
+        ``min_nodes`` at once; see :meth:`wait_for_completion`). On failure nothing is left:
+        no record, no process, no folder.
+
+        Raises:
+            ValidationError: a bad name or configuration.
+            AlreadyExistsError: a compute target of that name exists.
+            BackendError: Ray is missing or the head did not start.
+        """
+        if not isinstance(config, RayProvisioningConfiguration):
+            raise ValidationError("config must come from RayCompute.provisioning_configuration")
+        config.check()
+        _check_name(name)
+        folder = _cluster_dir(workspace, name)
+        workspace.store.create_compute_target(  # AlreadyExistsError before anything starts
+            name, KIND, config=config.to_dict(), state={"owned": True, "phase": "Creating"}
+        )
+        cluster_id = os.urandom(4).hex()
+        state: dict[str, Any] = {}
+        try:
+            shutil.rmtree(folder, ignore_errors=True)  # a leftover of an unrecorded cluster
+            JobsClient.check_installed()
+            state = start_head(folder, cluster_id, config)
+            state["monitor_pid"] = _start_monitor(workspace, folder, cluster_id, state)
+            state["phase"] = "Succeeded"
+            record = workspace.store.update_compute_target(name, state=state)
+        except BaseException:
+            if state:
+                stop_cluster_processes(cluster_id, [state["head_pid"]])
+            with contextlib.suppress(NotFoundError):
+                workspace.store.delete_compute_target(name)
+            _remove_folders(folder, state)
+            raise
+        return cls(workspace, record)
+
+    @classmethod
+    def attach(
+        cls,
+        workspace: WorkspaceLike,
+        name: str,
+        address: str,
+        token_file: str | os.PathLike[str] | None = None,
+    ) -> RayCompute:
+        """Record an existing Ray cluster by its Jobs API address (``http://HOST:8265``).
+
+        Args:
+            workspace: the workspace to record it in.
+            name: the target's name.
+            address: the cluster's Jobs API (dashboard) address.
+            token_file: a file with the cluster's auth token, when it has token auth on.
+
+        Raises:
+            ValidationError: a bad name or address; a cluster on another machine with a
+                workspace that is a local folder (serve it with ``runlab server``).
+            AlreadyExistsError: a compute target of that name exists.
+            BackendError: nobody answers at ``address``.
+        """
+        _check_name(name)
+        address = address if "://" in address else f"http://{address}"
+        host = urllib.parse.urlsplit(address).hostname
+        if not host:
+            raise ValidationError(f"bad Ray address {address!r}: give http://HOST:PORT")
+        store_uri = str(workspace.to_dict().get("store_uri", ""))
+        if host not in _LOCAL_HOSTS and not store_uri.startswith(("http://", "https://")):
+            raise ValidationError(
+                f"the Ray cluster at {host} runs on another machine, where this workspace's"
+                " local store cannot be reached: start `runlab server` and use a workspace"
+                " that points at it"
+            )
+        with contextlib.suppress(NotFoundError):
+            workspace.store.get_compute_target(name)
+            raise AlreadyExistsError(f"a compute target named {name!r} exists in this workspace")
+        token_path = str(Path(token_file).resolve()) if token_file is not None else None
+        token = Path(token_path).read_text(encoding="utf-8").strip() if token_path else None
+        wait_for_jobs_api(address, token, ATTACH_TIMEOUT_S)
+        JobsClient.check_installed()
+        folder = _cluster_dir(workspace, name)
+        cluster_id = os.urandom(4).hex()
+        state = {"owned": False, "cluster_id": cluster_id, "address": address,
+                 "token_file": token_path, "cluster_dir": str(folder), "phase": "Succeeded"}
+        workspace.store.create_compute_target(name, KIND, state=state)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            state["monitor_pid"] = _start_monitor(workspace, folder, cluster_id, state)
+            record = workspace.store.update_compute_target(name, state=state)
+        except BaseException:
+            stop_cluster_processes(cluster_id, [])
+            with contextlib.suppress(NotFoundError):
+                workspace.store.delete_compute_target(name)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return cls(workspace, record)
+
+    @classmethod
+    def get(cls, workspace: WorkspaceLike, name: str) -> RayCompute:
+        """The Ray target ``name`` of the workspace.
+
+        Raises:
+            NotFoundError: there is none (or it is not a Ray target).
+        """
+        record = workspace.store.get_compute_target(name)
+        if record.kind != KIND:
+            raise NotFoundError(f"compute target {name!r} is a {record.kind} target, not Ray")
+        return cls(workspace, record)
+
+    def delete(self) -> None:
+        """Stop what runlab started for this cluster and forget it. An attached cluster is
+        only detached (it keeps running).
+
+        Raises:
+            BackendError: a process of the cluster would not stop (the record is kept).
+        """
+        state = self._record.state
+        settings = Path(state.get("cluster_dir", "")) / "monitor.json"
+        settings.unlink(missing_ok=True)
+        leaders = [state["head_pid"]] if state.get("owned") and state.get("head_pid") else []
+        left = stop_cluster_processes(str(state.get("cluster_id", "")), leaders)
+        if left:
+            raise BackendError(
+                f"processes {left} of compute target {self.name!r} would not stop"
+            )
+        with contextlib.suppress(NotFoundError):
+            self._workspace.store.delete_compute_target(self.name)
+        _remove_folders(Path(state.get("cluster_dir", "")), state)
+
+    def detach(self) -> None:
+        """Forget an attached cluster, leaving it running (same as :meth:`delete` for one).
+
+        Raises:
+            InvalidStateError-like ValidationError: the cluster is owned by runlab (delete it).
+        """
+        if self.owned:
+            raise ValidationError(f"{self.name!r} was created by runlab: delete() it instead")
+        self.delete()
+
+    def update(
+        self,
+        min_nodes: int | None = None,
+        max_nodes: int | None = None,
+        idle_seconds_before_scaledown: int | None = None,
+    ) -> None:
+        """Change the scale settings of a cluster runlab created; the autoscaler follows
+        within a few seconds.
+
+        Raises:
+            ValidationError: bad settings, or an attached cluster (its owner scales it).
+        """
+        config = self.provisioning
+        if config is None or not self.owned:
+            raise ValidationError(f"{self.name!r} is attached: scale it where it was made")
+        changed = dataclasses.replace(
+            config,
+            min_nodes=config.min_nodes if min_nodes is None else min_nodes,
+            max_nodes=config.max_nodes if max_nodes is None else max_nodes,
+            idle_seconds_before_scaledown=(
+                config.idle_seconds_before_scaledown
+                if idle_seconds_before_scaledown is None else idle_seconds_before_scaledown
+            ),
+        )
+        changed.check()
+        from runlab.compute.ray._head import rewrite_autoscaling_config
+
+        rewrite_autoscaling_config(Path(self._record.state["cluster_dir"]), changed)
+        self._record = self._workspace.store.update_compute_target(
+            self.name, config=changed.to_dict()
+        )
+
+    # -- what it is ----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The target's name in the workspace."""
+        return self._record.name
+
+    @property
+    def owned(self) -> bool:
+        """Whether runlab started this cluster (else it is attached)."""
+        return bool(self._record.state.get("owned"))
+
+    @property
+    def address(self) -> str:
+        """The cluster's Jobs API address."""
+        return str(self._record.state["address"])
+
+    @property
+    def provisioning(self) -> RayProvisioningConfiguration | None:
+        """The configuration it was created with (None when attached)."""
+        config = self._record.config
+        return RayProvisioningConfiguration.from_dict(config) if config else None
+
+    @property
+    def client(self) -> JobsClient:
+        """The Jobs API client (made on first use)."""
+        if self._client is None:
+            state = self._record.state
+            self._client = JobsClient(state["address"], state.get("token_file"))
+        return self._client
+
+    def __repr__(self) -> str:
+        kind = "owned" if self.owned else "attached"
+        return f"RayCompute(name={self.name!r}, address={self.address!r}, {kind})"
+
+    def has_gpu(self) -> bool:
+        """Whether the cluster's nodes have GPUs (its node shape, capped by this machine's
+        GPUs, for a cluster runlab created; its nodes' resources, when attached)."""
+        if self.owned:
+            return bool(self._record.state.get("node_gpus", 0))
+        with contextlib.suppress(BackendError):
+            nodes = self.client.alive_worker_nodes()
+            return any(node.get("resources_total", {}).get("GPU") for node in nodes)
+        return False
+
+    # -- its state -----------------------------------------------------------------------
+
+    def get_status(self) -> ClusterStatus:
+        """The cluster's status now (nodes, their states, the scale settings)."""
+        return read_status(self.client, self.provisioning)[0]
+
+    @property
+    def status(self) -> ClusterStatus:
+        """Same as :meth:`get_status`."""
+        return self.get_status()
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        """The nodes alive now: ``nodeId``, ``ipAddress``, ``nodeState`` (``idle`` or
+        ``running``), ``resources``."""
+        _status, nodes = read_status(self.client, self.provisioning)
+        return [
+            {
+                "nodeId": node.get("node_id"),
+                "ipAddress": node.get("node_ip"),
+                "nodeState": node.get("runlab_state"),
+                "resources": node.get("resources_total", {}),
+            }
+            for node in nodes
+        ]
+
+    def serialize(self) -> dict[str, Any]:
+        """The target as the SDK's dict: ``name``, ``type``, ``provisioningState``,
+        ``properties`` (address, vmSize, scaleSettings) and ``status``."""
+        status = self.get_status()
+        return {
+            "name": self.name,
+            "type": "RayCompute",
+            "provisioningState": status.provisioning_state,
+            "properties": {
+                "address": self.address,
+                "owned": self.owned,
+                "vmSize": status.vm_size,
+                "scaleSettings": status.scale_settings,
+            },
+            "status": status.serialize(),
+        }
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        min_node_count: int | None = None,
+        timeout_in_minutes: float = 20,
+    ) -> ClusterStatus:
+        """Wait until the cluster answers and has at least ``min_node_count`` nodes (default:
+        its ``min_nodes``).
+
+        Raises:
+            BackendError: not so within ``timeout_in_minutes``.
+        """
+        config = self.provisioning
+        wanted = min_node_count if min_node_count is not None else (
+            config.min_nodes if config else 0)
+        deadline = time.monotonic() + timeout_in_minutes * 60
+        last = None
+        while True:
+            status = self.get_status()
+            line = (f"{status.provisioning_state} {status.allocation_state}"
+                    f" nodes={status.current_node_count}/{status.target_node_count}")
+            if show_output and line != last:
+                print(line, flush=True)
+                last = line
+            if status.provisioning_state == "Succeeded" and status.current_node_count >= wanted:
+                return status
+            if time.monotonic() >= deadline:
+                raise BackendError(
+                    f"compute target {self.name!r} did not reach {wanted} node(s) within"
+                    f" {timeout_in_minutes} minutes: {line}"
+                )
+            time.sleep(0.5)
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def submit(self, spec: JobSpec) -> dict[str, Any]:
+        """Submit the job entry as a Ray job (``submission_id`` = the run id); returns
+        ``{"submission_id", "target", "address"}``.
+
+        Raises:
+            ValidationError: a GPU asked of a cluster without.
+            BackendError: the cluster refused or did not answer.
+        """
+        if spec.use_gpu and not self.has_gpu():
+            raise ValidationError(f"use_gpu=True, but {self.name!r} has no GPU nodes")
+        spec = dataclasses.replace(spec, max_concurrent_runs=0)  # Ray schedules the jobs
+        jobs_dir = Path(self._record.state["cluster_dir"]) / "jobs"
+        jobs_dir.mkdir(parents=True, exist_ok=True)
+        spec_file = jobs_dir / f"{spec.run_id}.json"
+        try:
+            spec_file.write_text(spec.to_json(), encoding="utf-8")
+            spec_file.chmod(0o600)
+        except OSError as error:
+            raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
+        config = self.provisioning
+        entrypoint = shlex.join([sys.executable, "-m", "runlab.jobs.entry", str(spec_file)])
+        with ray_errors(f"submit run {spec.run_id} to the Ray cluster {self.name!r}"):
+            self.client.client.submit_job(
+                entrypoint=entrypoint,
+                submission_id=spec.run_id,
+                runtime_env={"env_vars": {"RUNLAB_JOB_ROOT": str(jobs_dir)}},
+                entrypoint_num_cpus=1,
+                entrypoint_num_gpus=1 if spec.use_gpu else 0,
+                metadata={
+                    RUN_ID_KEY: spec.run_id,
+                    PENDING_TIMEOUT_KEY: str(config.pending_timeout_s if config else 600.0),
+                },
+            )
+        return {"submission_id": spec.run_id, "target": self.name, "address": self.address}
+
+    def cancel(self, handle: dict[str, Any]) -> None:
+        """``stop_job`` the Ray job and wait until Ray reports it ended. A job still PENDING
+        cannot be stopped by Ray: the run is then ended by the caller, and the monitor stops
+        the job if it ever starts."""
+        submission_id = str(handle["submission_id"])
+        with ray_errors(f"stop the Ray job {submission_id}"):
+            jobs = self.client.client
+            if str(jobs.get_job_status(submission_id)) == "PENDING":
+                return
+            jobs.stop_job(submission_id)
+            deadline = time.monotonic() + CANCEL_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if jobs.get_job_status(submission_id).is_terminal():
+                    return
+                time.sleep(0.2)
+        raise BackendError(f"the Ray job {submission_id} did not stop within {CANCEL_TIMEOUT_S} s")
+
+
+def _start_monitor(
+    workspace: WorkspaceLike, folder: Path, cluster_id: str, state: dict[str, Any]
+) -> int:
+    """Start the cluster's monitor, detached; returns its pid."""
+    config = workspace.to_dict()
+    settings = folder / "monitor.json"
+    settings.write_text(json.dumps({
+        "address": state["address"], "token_file": state.get("token_file"),
+        "store_uri": config["store_uri"], "artifact_uri": config["artifact_uri"],
+    }), encoding="utf-8")
+    with (folder / "monitor.log").open("ab") as log:
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
+                env=os.environ | {CLUSTER_MARKER: cluster_id},
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True,
+            )
+        except OSError as error:
+            raise BackendError(f"cannot start the cluster's monitor: {error}") from error
+    return process.pid
+
+
+def _remove_folders(folder: Path, state: dict[str, Any]) -> None:
+    temp_dir = state.get("temp_dir")
+    if temp_dir and not Path(temp_dir).is_relative_to(folder):
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    if folder.name:
+        shutil.rmtree(folder, ignore_errors=True)
