@@ -208,3 +208,5 @@ def test_a_submitted_run_reads_an_s3_datastore(
         run.wait_for_completion()
         assert run.get_metrics()["files"] == len(hashes)
         assert run.get_details()["inputDatasets"][0]["files"] == len(hashes)
+        log = workspace.artifacts.get_bytes(f"runs/{run.id}/logs/driver.log").decode()
+        assert ("became a copy" in log) == (reference.mode == "mount")

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ from typing import IO, Any
 from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import CANCEL_GRACE_S, job_root
 from runlab.compute.slots import LocalSlot
+from runlab.data import DataReference, materialize
 from runlab.entities import JobSpec, RunStatus
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
@@ -127,8 +129,18 @@ class JobEntry:
     def _resolve_arguments(self) -> list[str]:
         """The script's arguments, with each data reference made a local path; records on
         the run which references it got and the manifest of what they held."""
-        from runlab.data import DataReference, materialize
+        # What materializing says (e.g. that a mount became a copy) goes into the run's log.
+        note = logging.FileHandler(self.logs / "driver.log", encoding="utf-8")
+        note.setFormatter(logging.Formatter("runlab: %(message)s"))
+        data_logger = logging.getLogger("runlab.data")
+        data_logger.addHandler(note)
+        try:
+            return self._materialize_all()
+        finally:
+            data_logger.removeHandler(note)
+            note.close()
 
+    def _materialize_all(self) -> list[str]:
         resolved: list[str] = []
         inputs: list[dict[str, Any]] = []
         for argument in self.spec.arguments:
