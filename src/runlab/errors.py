@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccessDeniedError",
     "AlreadyExistsError",
     "BackendError",
     "InvalidStateError",
@@ -70,6 +71,13 @@ class BackendError(RunlabError):
     """
 
     exit_code = 6
+
+
+class AccessDeniedError(RunlabError):
+    """A runlab server refused the request: no valid token, or a token whose scope does not
+    allow it (a read token writing). The message never holds the token."""
+
+    exit_code = 8
 
 
 class JobFailedError(RunlabError):

@@ -38,10 +38,24 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 ArtifactStoreFactory = Callable[..., ArtifactStore]
 
 
+def _rest_store(uri: str, **options: Any) -> ArtifactStore:
+    # Imported on first use: httpx is an optional dependency (the ``server`` extra). An
+    # http(s) artifact root is a runlab server, not fsspec's read-only HTTP file system.
+    try:
+        from runlab.artifacts.rest import RestArtifactStore
+    except ImportError as error:
+        raise ValidationError(
+            f"{uri} names a runlab server; talking to one needs httpx: pip install 'runlab[server]'"
+        ) from error
+    return RestArtifactStore(uri, **options)
+
+
 _lock = threading.Lock()
 _factories: dict[str, ArtifactStoreFactory] = {
     "": FsspecArtifactStore,
     "file": FsspecArtifactStore,
+    "http": _rest_store,
+    "https": _rest_store,
 }
 # Entry points are read once, the first time a scheme is not in _factories, so importing
 # runlab never scans the installed distributions.

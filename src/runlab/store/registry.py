@@ -31,6 +31,21 @@ for _scheme in ("sqlite", "postgresql", "postgres", "postgresql+psycopg"):
     _factories[_scheme] = _sql_store
 
 
+def _rest_store(uri: str) -> MetadataStore:
+    # Imported on first use: httpx is an optional dependency (the ``server`` extra).
+    try:
+        from runlab.store.rest import RestMetadataStore
+    except ImportError as error:
+        raise ValidationError(
+            f"{uri} names a runlab server; talking to one needs httpx: pip install 'runlab[server]'"
+        ) from error
+    return RestMetadataStore(uri)
+
+
+for _scheme in ("http", "https"):
+    _factories[_scheme] = _rest_store
+
+
 def register_metadata_store(scheme: str, factory: StoreFactory) -> None:
     """Make ``open_metadata_store`` open URIs of ``scheme`` with ``factory``."""
     _factories[scheme.lower()] = factory

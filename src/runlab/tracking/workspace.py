@@ -176,7 +176,7 @@ class Workspace:
                 if not candidate.is_file():
                     continue
                 plain = candidate.parent.name != CONFIG_DIR
-                if plain and "store_uri" not in _read_json(candidate):
+                if plain and not {"store_uri", "server_url"} & _read_json(candidate).keys():
                     not_runlab.append(str(candidate))
                     continue
                 return cls._from_file(candidate)
@@ -187,6 +187,43 @@ class Workspace:
             f"no runlab workspace config found; looked at {', '.join(looked)}{hint}."
             " Create one with `runlab init` or Workspace.create(name)"
         )
+
+    @classmethod
+    def connect(cls, url: str, *, token: str | None = None) -> Workspace:
+        """The workspace served by the runlab server at ``url`` (``runlab server``): the whole
+        Python API, over HTTP.
+
+        Args:
+            url: the server's base URL, e.g. ``http://127.0.0.1:8765``.
+            token: a bearer token from ``runlab token create``; default: the
+                ``RUNLAB_TOKEN`` environment variable. It is never written to a config.
+
+        Raises:
+            BackendError: the server cannot be reached.
+            AccessDeniedError: the server wants a (valid) token.
+
+        Example:
+            >>> ws = Workspace.connect("http://127.0.0.1:8765", token=token)  # doctest: +SKIP
+        """
+        from runlab.artifacts.rest import RestArtifactStore
+        from runlab.store.rest import RestMetadataStore
+
+        store = RestMetadataStore(url, token=token)
+        try:
+            info = store.workspace_info()
+        except BaseException:
+            store.close()
+            raise
+        created = info.get("created_time")
+        workspace = cls(
+            info["name"],
+            store.uri,
+            store.uri,
+            created_time=created if isinstance(created, (int, float)) else None,
+        )
+        workspace._store = store
+        workspace._artifacts = RestArtifactStore(store.uri, token=token)
+        return workspace
 
     @classmethod
     def _from_file(cls, config_file: Path) -> Workspace:
@@ -209,12 +246,15 @@ class Workspace:
             ValidationError: a key is missing or malformed.
         """
         name = config.get("name", config.get("workspace_name"))
-        store_uri = config.get("store_uri")
-        artifact_uri = config.get("artifact_uri")
+        server_url = config.get("server_url")
+        # A config naming a runlab server needs nothing else: both stores are its API.
+        store_uri = config.get("store_uri", server_url)
+        artifact_uri = config.get("artifact_uri", server_url)
         where = f" in {config_path}" if config_path else ""
         if not isinstance(store_uri, str) or not isinstance(artifact_uri, str):
             raise ValidationError(
                 f"the workspace config{where} needs 'store_uri' and 'artifact_uri' strings"
+                " (or a 'server_url')"
             )
         folder = Path(base if base is not None else Path.cwd()).resolve()
         created = config.get("created_time")

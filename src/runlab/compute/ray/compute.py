@@ -12,75 +12,43 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
-import re
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from runlab.compute.base import ComputeTarget
 from runlab.compute.ray._client import JobsClient, ray_errors
 from runlab.compute.ray._head import start_head, wait_for_jobs_api
+from runlab.compute.ray._info import ClusterInfoMixin
 from runlab.compute.ray._monitor import PENDING_TIMEOUT_KEY, RUN_ID_KEY
-from runlab.compute.ray._processes import CLUSTER_MARKER, stop_cluster_processes
+from runlab.compute.ray._processes import stop_cluster_processes
+from runlab.compute.ray._workspace import (
+    WorkspaceLike,
+    check_name,
+    cluster_dir,
+    monitor_alive,
+    remove_folders,
+    start_monitor,
+)
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.compute.ray.status import ClusterStatus, read_status
 from runlab.entities import JobSpec
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
-from runlab.store import MetadataStore
 
 __all__ = ["KIND", "RayCompute", "WorkspaceLike"]
 
 KIND = "ray"
 CANCEL_TIMEOUT_S = 20.0
 ATTACH_TIMEOUT_S = 5.0
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-class WorkspaceLike(Protocol):
-    """What a Ray target needs of a workspace (``runlab.Workspace`` has it)."""
-
-    @property
-    def store(self) -> MetadataStore:
-        """The metadata store."""
-
-    @property
-    def config_path(self) -> Path | None:
-        """The workspace's config file; its folder holds the clusters' folders."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The workspace config with absolute URIs."""
-
-
-def _cluster_dir(workspace: WorkspaceLike, name: str) -> Path:
-    if workspace.config_path is None:
-        raise ValidationError(
-            "a Ray compute target keeps its files beside the workspace's config: use a"
-            " workspace made by Workspace.create or read by Workspace.from_config"
-        )
-    return workspace.config_path.parent / "clusters" / name
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValidationError(
-            f"bad compute target name {name!r}: 2 to 32 letters, digits and dashes,"
-            " starting with a letter"
-        )
-    if name == "local":
-        raise ValidationError("'local' is this machine's target; choose another name")
-    return name
-
-
-class RayCompute(ComputeTarget):
+class RayCompute(ClusterInfoMixin, ComputeTarget):
     """A Ray cluster that runs jobs, known to the workspace by name.
 
     Make one with :meth:`create` (a cluster on this machine that runlab starts and owns) or
@@ -142,8 +110,8 @@ class RayCompute(ComputeTarget):
         if not isinstance(config, RayProvisioningConfiguration):
             raise ValidationError("config must come from RayCompute.provisioning_configuration")
         config.check()
-        _check_name(name)
-        folder = _cluster_dir(workspace, name)
+        check_name(name)
+        folder = cluster_dir(workspace, name)
         workspace.store.create_compute_target(  # AlreadyExistsError before anything starts
             name, KIND, config=config.to_dict(), state={"owned": True, "phase": "Creating"}
         )
@@ -153,7 +121,7 @@ class RayCompute(ComputeTarget):
             shutil.rmtree(folder, ignore_errors=True)  # a leftover of an unrecorded cluster
             JobsClient.check_installed()
             state = start_head(folder, cluster_id, config)
-            state["monitor_pid"] = _start_monitor(workspace, folder, cluster_id, state)
+            state["monitor_pid"] = start_monitor(workspace, folder, cluster_id, state)
             state["phase"] = "Succeeded"
             record = workspace.store.update_compute_target(name, state=state)
         except BaseException:
@@ -161,7 +129,7 @@ class RayCompute(ComputeTarget):
                 stop_cluster_processes(cluster_id, [state["head_pid"]])
             with contextlib.suppress(NotFoundError):
                 workspace.store.delete_compute_target(name)
-            _remove_folders(folder, state)
+            remove_folders(folder, state)
             raise
         return cls(workspace, record)
 
@@ -187,7 +155,7 @@ class RayCompute(ComputeTarget):
             AlreadyExistsError: a compute target of that name exists.
             BackendError: nobody answers at ``address``.
         """
-        _check_name(name)
+        check_name(name)
         address = address if "://" in address else f"http://{address}"
         host = urllib.parse.urlsplit(address).hostname
         if not host:
@@ -206,14 +174,14 @@ class RayCompute(ComputeTarget):
         token = Path(token_path).read_text(encoding="utf-8").strip() if token_path else None
         wait_for_jobs_api(address, token, ATTACH_TIMEOUT_S)
         JobsClient.check_installed()
-        folder = _cluster_dir(workspace, name)
+        folder = cluster_dir(workspace, name)
         cluster_id = os.urandom(4).hex()
         state = {"owned": False, "cluster_id": cluster_id, "address": address,
                  "token_file": token_path, "cluster_dir": str(folder), "phase": "Succeeded"}
         workspace.store.create_compute_target(name, KIND, state=state)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            state["monitor_pid"] = _start_monitor(workspace, folder, cluster_id, state)
+            state["monitor_pid"] = start_monitor(workspace, folder, cluster_id, state)
             record = workspace.store.update_compute_target(name, state=state)
         except BaseException:
             stop_cluster_processes(cluster_id, [])
@@ -253,7 +221,7 @@ class RayCompute(ComputeTarget):
             )
         with contextlib.suppress(NotFoundError):
             self._workspace.store.delete_compute_target(self.name)
-        _remove_folders(Path(state.get("cluster_dir", "")), state)
+        remove_folders(Path(state.get("cluster_dir", "")), state)
 
     def detach(self) -> None:
         """Forget an attached cluster, leaving it running (same as :meth:`delete` for one).
@@ -342,81 +310,6 @@ class RayCompute(ComputeTarget):
             return any(node.get("resources_total", {}).get("GPU") for node in nodes)
         return False
 
-    # -- its state -----------------------------------------------------------------------
-
-    def get_status(self) -> ClusterStatus:
-        """The cluster's status now (nodes, their states, the scale settings)."""
-        return read_status(self.client, self.provisioning)[0]
-
-    @property
-    def status(self) -> ClusterStatus:
-        """Same as :meth:`get_status`."""
-        return self.get_status()
-
-    def list_nodes(self) -> list[dict[str, Any]]:
-        """The nodes alive now: ``nodeId``, ``ipAddress``, ``nodeState`` (``idle`` or
-        ``running``), ``resources``."""
-        _status, nodes = read_status(self.client, self.provisioning)
-        return [
-            {
-                "nodeId": node.get("node_id"),
-                "ipAddress": node.get("node_ip"),
-                "nodeState": node.get("runlab_state"),
-                "resources": node.get("resources_total", {}),
-            }
-            for node in nodes
-        ]
-
-    def serialize(self) -> dict[str, Any]:
-        """The target as the SDK's dict: ``name``, ``type``, ``provisioningState``,
-        ``properties`` (address, vmSize, scaleSettings) and ``status``."""
-        status = self.get_status()
-        return {
-            "name": self.name,
-            "type": "RayCompute",
-            "provisioningState": status.provisioning_state,
-            "properties": {
-                "address": self.address,
-                "owned": self.owned,
-                "vmSize": status.vm_size,
-                "scaleSettings": status.scale_settings,
-            },
-            "status": status.serialize(),
-        }
-
-    def wait_for_completion(
-        self,
-        show_output: bool = False,
-        min_node_count: int | None = None,
-        timeout_in_minutes: float = 20,
-    ) -> ClusterStatus:
-        """Wait until the cluster answers and has at least ``min_node_count`` nodes (default:
-        its ``min_nodes``).
-
-        Raises:
-            BackendError: not so within ``timeout_in_minutes``.
-        """
-        config = self.provisioning
-        wanted = min_node_count if min_node_count is not None else (
-            config.min_nodes if config else 0)
-        deadline = time.monotonic() + timeout_in_minutes * 60
-        last = None
-        while True:
-            status = self.get_status()
-            line = (f"{status.provisioning_state} {status.allocation_state}"
-                    f" nodes={status.current_node_count}/{status.target_node_count}")
-            if show_output and line != last:
-                print(line, flush=True)
-                last = line
-            if status.provisioning_state == "Succeeded" and status.current_node_count >= wanted:
-                return status
-            if time.monotonic() >= deadline:
-                raise BackendError(
-                    f"compute target {self.name!r} did not reach {wanted} node(s) within"
-                    f" {timeout_in_minutes} minutes: {line}"
-                )
-            time.sleep(0.5)
-
     # -- jobs ----------------------------------------------------------------------------
 
     def submit(self, spec: JobSpec) -> dict[str, Any]:
@@ -429,6 +322,7 @@ class RayCompute(ComputeTarget):
         """
         if spec.use_gpu and not self.has_gpu():
             raise ValidationError(f"use_gpu=True, but {self.name!r} has no GPU nodes")
+        self._ensure_monitor()
         spec = dataclasses.replace(spec, max_concurrent_runs=0)  # Ray schedules the jobs
         jobs_dir = Path(self._record.state["cluster_dir"]) / "jobs"
         jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -439,20 +333,35 @@ class RayCompute(ComputeTarget):
         except OSError as error:
             raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
         config = self.provisioning
-        entrypoint = shlex.join([sys.executable, "-m", "runlab.jobs.entry", str(spec_file)])
+        # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
+        # through Ray's runtime env agent per job; raw variables cost nothing.
+        entrypoint = f"RUNLAB_JOB_ROOT={shlex.quote(str(jobs_dir))} exec " + shlex.join(
+            [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)]
+        )
         with ray_errors(f"submit run {spec.run_id} to the Ray cluster {self.name!r}"):
             self.client.client.submit_job(
                 entrypoint=entrypoint,
                 submission_id=spec.run_id,
-                runtime_env={"env_vars": {"RUNLAB_JOB_ROOT": str(jobs_dir)}},
                 entrypoint_num_cpus=1,
-                entrypoint_num_gpus=1 if spec.use_gpu else 0,
+                # A GPU node shape means the job wants its GPU, as on the SDK's NC sizes.
+                entrypoint_num_gpus=1 if spec.use_gpu or self._record.state.get("node_gpus")
+                else 0,
                 metadata={
                     RUN_ID_KEY: spec.run_id,
                     PENDING_TIMEOUT_KEY: str(config.pending_timeout_s if config else 600.0),
                 },
             )
         return {"submission_id": spec.run_id, "target": self.name, "address": self.address}
+
+    def _ensure_monitor(self) -> None:
+        """Start the cluster's monitor again if it died (a reboot, a kill): without it a job
+        that Ray fails before its entry starts would leave its run Queued."""
+        state = dict(self._record.state)
+        if monitor_alive(state) or not (Path(state["cluster_dir"]) / "monitor.json").exists():
+            return
+        folder = Path(state["cluster_dir"])
+        state["monitor_pid"] = start_monitor(self._workspace, folder, state["cluster_id"], state)
+        self._record = self._workspace.store.update_compute_target(self.name, state=state)
 
     def cancel(self, handle: dict[str, Any]) -> None:
         """``stop_job`` the Ray job and wait until Ray reports it ended. A job still PENDING
@@ -470,34 +379,3 @@ class RayCompute(ComputeTarget):
                     return
                 time.sleep(0.2)
         raise BackendError(f"the Ray job {submission_id} did not stop within {CANCEL_TIMEOUT_S} s")
-
-
-def _start_monitor(
-    workspace: WorkspaceLike, folder: Path, cluster_id: str, state: dict[str, Any]
-) -> int:
-    """Start the cluster's monitor, detached; returns its pid."""
-    config = workspace.to_dict()
-    settings = folder / "monitor.json"
-    settings.write_text(json.dumps({
-        "address": state["address"], "token_file": state.get("token_file"),
-        "store_uri": config["store_uri"], "artifact_uri": config["artifact_uri"],
-    }), encoding="utf-8")
-    with (folder / "monitor.log").open("ab") as log:
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
-                env=os.environ | {CLUSTER_MARKER: cluster_id},
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True,
-            )
-        except OSError as error:
-            raise BackendError(f"cannot start the cluster's monitor: {error}") from error
-    return process.pid
-
-
-def _remove_folders(folder: Path, state: dict[str, Any]) -> None:
-    temp_dir = state.get("temp_dir")
-    if temp_dir and not Path(temp_dir).is_relative_to(folder):
-        shutil.rmtree(temp_dir, ignore_errors=True)
-    if folder.name:
-        shutil.rmtree(folder, ignore_errors=True)

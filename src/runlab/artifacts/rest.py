@@ -1,0 +1,127 @@
+"""``RestArtifactStore``: the artifact store of a workspace served by ``runlab server``.
+
+Files are streamed both ways (``GET``/``PUT /api/artifacts/<path>``): a local file is sent
+as it is read, and a download is written to a hidden partial file beside its destination and
+renamed once whole, so nothing appears locally when the server answers an error. Every path
+is vetted here before a request is made, and again by the server.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import Any
+from urllib.parse import quote
+
+from runlab.artifacts.base import ArtifactStore
+from runlab.artifacts.paths import vet_path
+from runlab.errors import BackendError, NotFoundError, ValidationError
+from runlab.store._http import ServerClient
+
+__all__ = ["RestArtifactStore"]
+
+_CHUNK = 1024 * 1024
+
+
+def _url(path: str) -> str:
+    return "/api/artifacts/" + quote(path, safe="/")
+
+
+class RestArtifactStore(ArtifactStore):
+    """An :class:`ArtifactStore` whose root is the artifact store of a runlab server.
+
+    Args:
+        uri: the server's base URL (``http://host:8765``).
+        token: a bearer token; default: the ``RUNLAB_TOKEN`` environment variable.
+        timeout: seconds to wait for the server.
+        **_options: accepted for :func:`runlab.artifacts.open_artifact_store`, ignored.
+
+    Example:
+        >>> store = RestArtifactStore("http://127.0.0.1:8765")  # doctest: +SKIP
+        >>> store.put_bytes("notes/a.txt", b"hello")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, uri: str, *, token: str | None = None, timeout: float = 300.0, **_options: Any
+    ) -> None:
+        self._server = ServerClient(uri, token=token, timeout=timeout)
+
+    @property
+    def uri(self) -> str:
+        """The server's base URL."""
+        return self._server.url
+
+    def put_file(self, local_path: str | os.PathLike[str], path: str) -> None:
+        """See :meth:`ArtifactStore.put_file`; the file is streamed, not read whole."""
+        clean = vet_path(path)
+        if not os.path.isfile(local_path):
+            raise NotFoundError(f"no local file {os.fspath(local_path)!r} to store as {clean!r}")
+        try:
+            with open(local_path, "rb") as file, self._server.boundary():
+                response = self._server.http.put(_url(clean), content=file)
+        except OSError as error:
+            raise BackendError(f"cannot read {os.fspath(local_path)!r}: {error}") from error
+        self._server.check(response)
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        """See :meth:`ArtifactStore.put_bytes`."""
+        clean = vet_path(path)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError(f"put_bytes takes bytes, not {type(data).__name__}")
+        with self._server.boundary():
+            response = self._server.http.put(_url(clean), content=bytes(data))
+        self._server.check(response)
+
+    def get_bytes(self, path: str) -> bytes:
+        """See :meth:`ArtifactStore.get_bytes`."""
+        clean = vet_path(path)
+        with self._server.boundary():
+            response = self._server.http.get(_url(clean))
+        self._server.check(response)
+        return response.content
+
+    def get_file(self, path: str, local_path: str | os.PathLike[str]) -> None:
+        """See :meth:`ArtifactStore.get_file`; the file is streamed to disk."""
+        clean = vet_path(path)
+        target = pathlib.Path(local_path)
+        partial = target.with_name(f".{target.name}.partial")
+        with self._server.boundary(), self._server.http.stream("GET", _url(clean)) as response:
+            self._server.check(response)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(partial, "wb") as file:
+                    for chunk in response.iter_bytes(_CHUNK):
+                        file.write(chunk)
+                os.replace(partial, target)
+            except OSError as error:
+                partial.unlink(missing_ok=True)
+                raise BackendError(f"cannot write {os.fspath(target)!r}: {error}") from error
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+
+    def exists(self, path: str) -> bool:
+        """See :meth:`ArtifactStore.exists`."""
+        answer = self._server.request(
+            "GET", "/api/artifact-exists", params={"path": vet_path(path)}
+        )
+        return bool(answer["exists"])
+
+    def list_files(self, prefix: str = "") -> list[str]:
+        """See :meth:`ArtifactStore.list_files`."""
+        folder = vet_path(prefix, allow_empty=True)
+        answer = self._server.request("GET", "/api/artifact-list", params={"prefix": folder})
+        return [str(name) for name in answer]
+
+    def delete(self, path: str) -> None:
+        """See :meth:`ArtifactStore.delete`."""
+        self._server.request("DELETE", _url(vet_path(path)))
+
+    def size(self, path: str) -> int:
+        """See :meth:`ArtifactStore.size`."""
+        answer = self._server.request("GET", "/api/artifact-size", params={"path": vet_path(path)})
+        return int(answer["size"])
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._server.close()

@@ -1,0 +1,108 @@
+"""What a Ray target needs of its workspace, and the files and processes it keeps there."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+from runlab.compute.ray._processes import CLUSTER_MARKER
+from runlab.errors import BackendError, ValidationError
+from runlab.store import MetadataStore
+
+__all__ = [
+    "WorkspaceLike",
+    "check_name",
+    "cluster_dir",
+    "monitor_alive",
+    "remove_folders",
+    "start_monitor",
+]
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
+
+
+class WorkspaceLike(Protocol):
+    """What a Ray target needs of a workspace (``runlab.Workspace`` has it)."""
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store."""
+
+    @property
+    def config_path(self) -> Path | None:
+        """The workspace's config file; its folder holds the clusters' folders."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workspace config with absolute URIs."""
+
+
+def cluster_dir(workspace: WorkspaceLike, name: str) -> Path:
+    """The folder of the cluster's files: ``.runlab/clusters/<name>`` beside the config."""
+    if workspace.config_path is None:
+        raise ValidationError(
+            "a Ray compute target keeps its files beside the workspace's config: use a"
+            " workspace made by Workspace.create or read by Workspace.from_config"
+        )
+    return workspace.config_path.parent / "clusters" / name
+
+
+def check_name(name: object) -> str:
+    """``name`` if it is a valid target name, else ``ValidationError``."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationError(
+            f"bad compute target name {name!r}: 2 to 32 letters, digits and dashes,"
+            " starting with a letter"
+        )
+    if name == "local":
+        raise ValidationError("'local' is this machine's target; choose another name")
+    return name
+
+
+def start_monitor(
+    workspace: WorkspaceLike, folder: Path, cluster_id: str, state: dict[str, Any]
+) -> int:
+    """Start the cluster's monitor, detached; returns its pid."""
+    config = workspace.to_dict()
+    settings = folder / "monitor.json"
+    settings.write_text(json.dumps({
+        "address": state["address"], "token_file": state.get("token_file"),
+        "store_uri": config["store_uri"], "artifact_uri": config["artifact_uri"],
+    }), encoding="utf-8")
+    with (folder / "monitor.log").open("ab") as log:
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
+                env=os.environ | {CLUSTER_MARKER: cluster_id},
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True,
+            )
+        except OSError as error:
+            raise BackendError(f"cannot start the cluster's monitor: {error}") from error
+    return process.pid
+
+
+def monitor_alive(state: dict[str, Any]) -> bool:
+    """Whether the cluster's monitor (``state["monitor_pid"]``) still runs."""
+    pid = state.get("monitor_pid")
+    if not pid:
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"runlab.compute.ray._monitor" in command
+
+
+def remove_folders(folder: Path, state: dict[str, Any]) -> None:
+    """Remove the cluster's folder, and its Ray temporary folder where that lies outside."""
+    temp_dir = state.get("temp_dir")
+    if temp_dir and not Path(temp_dir).is_relative_to(folder):
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    if folder.name:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,146 @@
+"""The JSON bodies the server's API accepts (they make its OpenAPI description).
+
+Answers are the records of :mod:`runlab.store.wire`; these models only shape requests. What
+they cannot check (a status name, a run id that exists) the store checks, and its errors
+answer by the table in :mod:`runlab.server.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "ComputeTargetIn",
+    "ComputeTargetUpdateIn",
+    "DatastoreIn",
+    "DescriptionIn",
+    "ExperimentIn",
+    "MetricBatchIn",
+    "ModelSearchIn",
+    "ModelVersionIn",
+    "RenameIn",
+    "RunFiltersIn",
+    "RunIn",
+    "RunSearchIn",
+    "StatusIn",
+]
+
+_NAME = Field(max_length=1024)
+
+
+class ExperimentIn(BaseModel):
+    """A new experiment."""
+
+    name: str = _NAME
+
+
+class RunIn(BaseModel):
+    """A new run (see ``MetadataStore.create_run``)."""
+
+    experiment_name: str = _NAME
+    run_id: str = _NAME
+    parent_run_id: str | None = None
+    display_name: str | None = None
+    status: str = "NotStarted"
+    target: str = "local"
+    tags: dict[str, str] | None = None
+    properties: dict[str, str] | None = None
+    heartbeat_timeout: float | None = None
+
+
+class RunFiltersIn(BaseModel):
+    """The filters of ``search_runs`` and ``count_runs``."""
+
+    experiment_name: str | None = None
+    statuses: list[str] | None = None
+    parent_run_id: str | None = None
+    top_level_only: bool = False
+    tags: dict[str, str | None] | None = None
+    properties: dict[str, str | None] | None = None
+
+
+class RunSearchIn(RunFiltersIn):
+    """``search_runs``: filters, order and a page."""
+
+    order_by: str = "created_time desc"
+    limit: int | None = None
+    offset: int = 0
+
+
+class StatusIn(BaseModel):
+    """A status change."""
+
+    status: str
+    error_details: dict[str, Any] | None = None
+
+
+class RenameIn(BaseModel):
+    """A new display name."""
+
+    display_name: str
+
+
+class MetricBatchIn(BaseModel):
+    """A batch of points, column-wise (see :func:`runlab.store.wire.encode_metrics`)."""
+
+    names: list[str]
+    steps: list[int]
+    timestamps: list[float]
+    kinds: list[str]
+    numbers: list[float | None]
+    texts: list[str | None]
+    descriptions: list[str | None]
+
+
+class ModelVersionIn(BaseModel):
+    """A model version to register (see ``create_model_version``)."""
+
+    content_hash: str
+    files: list[str]
+    run_id: str | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+    properties: dict[str, str] | None = None
+
+
+class ModelSearchIn(BaseModel):
+    """The filters of ``search_model_versions``."""
+
+    name: str | None = None
+    tags: dict[str, str | None] | None = None
+    properties: dict[str, str | None] | None = None
+    run_id: str | None = None
+    latest_only: bool = False
+
+
+class DescriptionIn(BaseModel):
+    """A model version's new description."""
+
+    description: str | None
+
+
+class DatastoreIn(BaseModel):
+    """A datastore to record."""
+
+    name: str = _NAME
+    url: str
+    options: dict[str, Any] | None = None
+    is_default: bool = False
+
+
+class ComputeTargetIn(BaseModel):
+    """A compute target to record."""
+
+    name: str = _NAME
+    kind: str
+    config: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+
+
+class ComputeTargetUpdateIn(BaseModel):
+    """A compute target's new config and/or state."""
+
+    config: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None

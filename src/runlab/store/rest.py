@@ -1,0 +1,377 @@
+"""``RestMetadataStore``: the metadata store of a workspace served by ``runlab server``.
+
+Every method is one HTTP request to the server's ``/api`` (see :mod:`runlab.server`), which
+runs the same method on the workspace's own store; records and metric batches travel as the
+JSON of :mod:`runlab.store.wire`. The server's answer is translated back into the error the
+store raised there, so callers see the :class:`MetadataStore` contract unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Unpack
+
+from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
+from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.datastore import DatastoreRecord
+from runlab.entities.model import ModelRecord
+from runlab.errors import ValidationError
+from runlab.store import wire
+from runlab.store._http import ServerClient, json_object, segment
+from runlab.store.base import MetadataStore, RunFilters, RunOrder
+
+__all__ = ["RestMetadataStore"]
+
+
+def _filters_json(filters: RunFilters) -> dict[str, Any]:
+    body: dict[str, Any] = dict(filters)
+    statuses = filters.get("statuses")
+    if statuses is not None:
+        body["statuses"] = [RunStatus(status).value for status in statuses]
+    for key in ("tags", "properties"):
+        labels = body.get(key)
+        if labels is not None:
+            body[key] = dict(labels)
+    return body
+
+
+def _version(version: object) -> str:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValidationError(f"a model version is an int, not {version!r}")
+    return str(version)
+
+
+class RestMetadataStore(MetadataStore):
+    """A :class:`MetadataStore` that is a client of a runlab server.
+
+    Args:
+        url: the server's base URL (``http://host:8765``).
+        token: a bearer token (``runlab token create``); default: ``RUNLAB_TOKEN``.
+        timeout: seconds to wait for the server.
+
+    Raises:
+        AccessDeniedError: (from any method) the server wants a token, or a write token.
+        BackendError: (from any method) the server cannot be reached or failed.
+
+    Example:
+        >>> store = RestMetadataStore("http://127.0.0.1:8765")  # doctest: +SKIP
+        >>> store.list_experiments()  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
+        self._server = ServerClient(url, token=token, timeout=timeout)
+
+    @property
+    def uri(self) -> str:
+        """The server's base URL."""
+        return self._server.url
+
+    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        query = {key: value for key, value in params.items() if value is not None}
+        return self._server.request(method, "/api" + path, body=body, params=query or None)
+
+    def workspace_info(self) -> dict[str, Any]:
+        """What the server says about its workspace: ``name``, ``created_time``."""
+        info: dict[str, Any] = self._call("GET", "/workspace")
+        return info
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def create_experiment(self, name: str) -> ExperimentRecord:
+        """See :meth:`MetadataStore.create_experiment`."""
+        return wire.experiment_from_json(self._call("POST", "/experiments", {"name": name}))
+
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """See :meth:`MetadataStore.get_experiment`."""
+        path = f"/experiments/{segment(name, 'an experiment name')}"
+        return wire.experiment_from_json(self._call("GET", path))
+
+    def list_experiments(self) -> list[ExperimentRecord]:
+        """See :meth:`MetadataStore.list_experiments`."""
+        return [wire.experiment_from_json(item) for item in self._call("GET", "/experiments")]
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_name: str,
+        run_id: str,
+        *,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        status: RunStatus = RunStatus.NOT_STARTED,
+        target: str = "local",
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        heartbeat_timeout: float | None = None,
+    ) -> RunRecord:
+        """See :meth:`MetadataStore.create_run`."""
+        body = {
+            "experiment_name": experiment_name,
+            "run_id": run_id,
+            "parent_run_id": parent_run_id,
+            "display_name": display_name,
+            "status": RunStatus(status).value,
+            "target": target,
+            "tags": json_object(tags, "tags"),
+            "properties": json_object(properties, "properties"),
+            "heartbeat_timeout": heartbeat_timeout,
+        }
+        return wire.run_from_json(self._call("POST", "/runs", body))
+
+    def _run_path(self, run_id: str) -> str:
+        return f"/runs/{segment(run_id, 'a run id')}"
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """See :meth:`MetadataStore.get_run`."""
+        return wire.run_from_json(self._call("GET", self._run_path(run_id)))
+
+    def search_runs(
+        self,
+        *,
+        order_by: RunOrder = "created_time desc",
+        limit: int | None = None,
+        offset: int = 0,
+        **filters: Unpack[RunFilters],
+    ) -> list[RunRecord]:
+        """See :meth:`MetadataStore.search_runs`."""
+        body = {"order_by": order_by, "limit": limit, "offset": offset, **_filters_json(filters)}
+        return [wire.run_from_json(item) for item in self._call("POST", "/runs/search", body)]
+
+    def count_runs(self, **filters: Unpack[RunFilters]) -> int:
+        """See :meth:`MetadataStore.count_runs`."""
+        return int(self._call("POST", "/runs/count", _filters_json(filters))["count"])
+
+    def set_run_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error_details: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """See :meth:`MetadataStore.set_run_status`."""
+        body = {
+            "status": RunStatus(status).value,
+            "error_details": json_object(error_details, "error details"),
+        }
+        return wire.run_from_json(self._call("POST", self._run_path(run_id) + "/status", body))
+
+    def heartbeat(self, run_id: str) -> None:
+        """See :meth:`MetadataStore.heartbeat`."""
+        self._call("POST", self._run_path(run_id) + "/heartbeat")
+
+    def update_run(self, run_id: str, *, display_name: str) -> RunRecord:
+        """See :meth:`MetadataStore.update_run`."""
+        body = {"display_name": display_name}
+        return wire.run_from_json(self._call("PATCH", self._run_path(run_id), body))
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """See :meth:`MetadataStore.set_tags`."""
+        self._call("PATCH", self._run_path(run_id) + "/tags", json_object(tags, "tags"))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """See :meth:`MetadataStore.delete_tag`."""
+        self._call("DELETE", self._run_path(run_id) + "/tags", key=key)
+
+    def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None:
+        """See :meth:`MetadataStore.add_properties`."""
+        body = json_object(properties, "properties")
+        self._call("POST", self._run_path(run_id) + "/properties", body)
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """See :meth:`MetadataStore.log_metrics`; the batch travels as compact columns."""
+        body = wire.encode_metrics(metrics)
+        self._call("POST", self._run_path(run_id) + "/metrics", body)
+
+    def get_metric_histories(
+        self, run_id: str, name: str | None = None
+    ) -> dict[str, MetricHistory]:
+        """See :meth:`MetadataStore.get_metric_histories`."""
+        data = self._call("GET", self._run_path(run_id) + "/metrics", name=name)
+        return wire.decode_histories(data)
+
+    def get_last_steps(self, run_id: str) -> dict[str, int]:
+        """See :meth:`MetadataStore.get_last_steps`."""
+        data = self._call("GET", self._run_path(run_id) + "/last-steps")
+        return {str(name): int(step) for name, step in data.items()}
+
+    # -- models --------------------------------------------------------------------------
+
+    def _model_path(self, name: str, version: int | None = None) -> str:
+        path = f"/models/{segment(name, 'a model name')}/versions"
+        return path if version is None else f"{path}/{_version(version)}"
+
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        content_hash: str,
+        files: Sequence[str],
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> ModelRecord:
+        """See :meth:`MetadataStore.create_model_version`."""
+        body = {
+            "content_hash": content_hash,
+            "files": list(files),
+            "run_id": run_id,
+            "description": description,
+            "tags": json_object(tags, "tags"),
+            "properties": json_object(properties, "properties"),
+        }
+        return wire.model_from_json(self._call("POST", self._model_path(name), body))
+
+    def finish_model_version(self, name: str, version: int) -> ModelRecord:
+        """See :meth:`MetadataStore.finish_model_version`."""
+        path = self._model_path(name, version) + "/finish"
+        return wire.model_from_json(self._call("POST", path))
+
+    def get_model_version(self, name: str, version: int | None = None) -> ModelRecord:
+        """See :meth:`MetadataStore.get_model_version`."""
+        path = self._model_path(name, version) if version is not None else None
+        path = path or self._model_path(name) + "/latest"
+        return wire.model_from_json(self._call("GET", path))
+
+    def search_model_versions(
+        self,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        run_id: str | None = None,
+        latest_only: bool = False,
+    ) -> list[ModelRecord]:
+        """See :meth:`MetadataStore.search_model_versions`."""
+        body = {
+            "name": name,
+            "tags": json_object(tags, "tags"),
+            "properties": json_object(properties, "properties"),
+            "run_id": run_id,
+            "latest_only": latest_only,
+        }
+        return [wire.model_from_json(item) for item in self._call("POST", "/models/search", body)]
+
+    def update_model_version(
+        self, name: str, version: int, *, description: str | None
+    ) -> ModelRecord:
+        """See :meth:`MetadataStore.update_model_version`."""
+        body = {"description": description}
+        return wire.model_from_json(self._call("PATCH", self._model_path(name, version), body))
+
+    def set_model_version_tags(self, name: str, version: int, tags: Mapping[str, str]) -> None:
+        """See :meth:`MetadataStore.set_model_version_tags`."""
+        path = self._model_path(name, version) + "/tags"
+        self._call("PATCH", path, json_object(tags, "tags"))
+
+    def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
+        """See :meth:`MetadataStore.delete_model_version_tag`."""
+        self._call("DELETE", self._model_path(name, version) + "/tags", key=key)
+
+    def add_model_version_properties(
+        self, name: str, version: int, properties: Mapping[str, str]
+    ) -> None:
+        """See :meth:`MetadataStore.add_model_version_properties`."""
+        path = self._model_path(name, version) + "/properties"
+        self._call("POST", path, json_object(properties, "properties"))
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        """See :meth:`MetadataStore.delete_model_version`."""
+        self._call("DELETE", self._model_path(name, version))
+
+    # -- datastores ----------------------------------------------------------------------
+
+    def create_datastore(
+        self,
+        name: str,
+        url: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        is_default: bool = False,
+    ) -> DatastoreRecord:
+        """See :meth:`MetadataStore.create_datastore`."""
+        body = {
+            "name": name,
+            "url": url,
+            "options": json_object(options, f"the options of datastore {name!r}"),
+            "is_default": is_default,
+        }
+        return wire.datastore_from_json(self._call("POST", "/datastores", body))
+
+    def _datastore_path(self, name: str) -> str:
+        return f"/datastores/{segment(name, 'a datastore name')}"
+
+    def get_datastore(self, name: str) -> DatastoreRecord:
+        """See :meth:`MetadataStore.get_datastore`."""
+        return wire.datastore_from_json(self._call("GET", self._datastore_path(name)))
+
+    def list_datastores(self) -> list[DatastoreRecord]:
+        """See :meth:`MetadataStore.list_datastores`."""
+        return [wire.datastore_from_json(item) for item in self._call("GET", "/datastores")]
+
+    def delete_datastore(self, name: str) -> None:
+        """See :meth:`MetadataStore.delete_datastore`."""
+        self._call("DELETE", self._datastore_path(name))
+
+    def set_default_datastore(self, name: str) -> DatastoreRecord:
+        """See :meth:`MetadataStore.set_default_datastore`."""
+        path = self._datastore_path(name) + "/default"
+        return wire.datastore_from_json(self._call("POST", path))
+
+    # -- compute targets -----------------------------------------------------------------
+
+    def create_compute_target(
+        self,
+        name: str,
+        kind: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> ComputeTargetRecord:
+        """See :meth:`MetadataStore.create_compute_target`."""
+        body = {
+            "name": name,
+            "kind": kind,
+            "config": json_object(config, f"the config of compute target {name!r}"),
+            "state": json_object(state, f"the state of compute target {name!r}"),
+        }
+        return wire.compute_target_from_json(self._call("POST", "/compute-targets", body))
+
+    def _target_path(self, name: str) -> str:
+        return f"/compute-targets/{segment(name, 'a compute target name')}"
+
+    def get_compute_target(self, name: str) -> ComputeTargetRecord:
+        """See :meth:`MetadataStore.get_compute_target`."""
+        return wire.compute_target_from_json(self._call("GET", self._target_path(name)))
+
+    def list_compute_targets(self) -> list[ComputeTargetRecord]:
+        """See :meth:`MetadataStore.list_compute_targets`."""
+        items = self._call("GET", "/compute-targets")
+        return [wire.compute_target_from_json(item) for item in items]
+
+    def update_compute_target(
+        self,
+        name: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> ComputeTargetRecord:
+        """See :meth:`MetadataStore.update_compute_target`."""
+        body = {
+            "config": json_object(config, f"the config of compute target {name!r}"),
+            "state": json_object(state, f"the state of compute target {name!r}"),
+        }
+        return wire.compute_target_from_json(self._call("PATCH", self._target_path(name), body))
+
+    def delete_compute_target(self, name: str) -> None:
+        """See :meth:`MetadataStore.delete_compute_target`."""
+        self._call("DELETE", self._target_path(name))
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._server.close()
