@@ -29,7 +29,12 @@ def job_root() -> Path:
     """The folder of local jobs' working folders and queue slots (``RUNLAB_JOB_ROOT``)."""
     configured = os.environ.get("RUNLAB_JOB_ROOT")
     root = Path(configured) if configured else Path(tempfile.gettempdir()) / "runlab-jobs"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackendError(
+            f"cannot use {root} for local jobs ({error}): set RUNLAB_JOB_ROOT to a writable folder"
+        ) from error
     return root
 
 
