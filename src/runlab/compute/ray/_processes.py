@@ -71,6 +71,11 @@ def stop_cluster_processes(
     Returns:
         The pids still alive at the end (empty when everything stopped).
     """
+    if not cluster_id:
+        return []
+    # Only leaders that carry the marker: a recorded pid may have been reused since.
+    marked = set(cluster_pids(cluster_id))
+    group_leaders = [leader for leader in group_leaders if leader in marked]
     for leader in group_leaders:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(leader, signal.SIGTERM)
@@ -84,7 +89,7 @@ def stop_cluster_processes(
         if not any(_alive(pid) for pid in group_leaders) and not cluster_pids(cluster_id):
             return []
         time.sleep(0.1)
-    for pid in [*group_leaders, *cluster_pids(cluster_id)]:
+    for pid in cluster_pids(cluster_id):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5.0

@@ -211,8 +211,8 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             BackendError: a process of the cluster would not stop (the record is kept).
         """
         state = self._record.state
-        settings = Path(state.get("cluster_dir", "")) / "monitor.json"
-        settings.unlink(missing_ok=True)
+        if state.get("cluster_dir"):
+            (Path(state["cluster_dir"]) / "monitor.json").unlink(missing_ok=True)
         leaders = [state["head_pid"]] if state.get("owned") and state.get("head_pid") else []
         left = stop_cluster_processes(str(state.get("cluster_id", "")), leaders)
         if left:
@@ -227,7 +227,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         """Forget an attached cluster, leaving it running (same as :meth:`delete` for one).
 
         Raises:
-            InvalidStateError-like ValidationError: the cluster is owned by runlab (delete it).
+            ValidationError: the cluster was created by runlab (``delete()`` it instead).
         """
         if self.owned:
             raise ValidationError(f"{self.name!r} was created by runlab: delete() it instead")

@@ -1,0 +1,80 @@
+"""Fixtures for Ray tests: a real Ray head per cluster, torn down with no process left."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_cluster_processes
+
+
+def ray_cluster_pids() -> list[int]:
+    """Every live process on this machine that belongs to a cluster runlab started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        marked = any(item.startswith(f"{CLUSTER_MARKER}=".encode()) for item in environ)
+        if marked and stat[stat.rfind(")") + 2 :].split()[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="session")
+def ray_installed() -> None:
+    """Skip, saying why, when Ray is not importable."""
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip('Ray is not installed (pip install "runlab[ray]")')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_ray_process_survives() -> Iterator[None]:
+    """After every Ray test, no process of a runlab cluster is left on the machine."""
+    before = set(ray_cluster_pids())
+    yield
+    left = set(ray_cluster_pids()) - before
+    assert not left, f"Ray processes of runlab clusters survived the tests: {sorted(left)}"
+
+
+@pytest.fixture
+def own_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Ray head the test starts itself, without runlab, with 2 CPUs and no auth."""
+    temp_dir = Path("/tmp") / f"rt-{os.getpid()}"
+    gcs, dashboard, client, agent, grpc, metrics, runtime = free_ports(7)
+    marker = f"test-{os.getpid()}"
+    environment = os.environ | {
+        "RAY_TMPDIR": str(temp_dir), "RAY_AUTH_MODE": "disabled",
+        "RUNLAB_RAY_CLUSTER": marker, "RAY_USAGE_STATS_ENABLED": "0",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    head = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
+         "--node-ip-address=127.0.0.1", f"--port={gcs}", "--dashboard-host=127.0.0.1",
+         f"--dashboard-port={dashboard}", f"--ray-client-server-port={client}",
+         f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={grpc}",
+         f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={runtime}",
+         f"--temp-dir={temp_dir}", "--num-cpus=2"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        from runlab.compute.ray._head import wait_for_jobs_api
+
+        wait_for_jobs_api(f"http://127.0.0.1:{dashboard}", None, 60)
+        yield f"http://127.0.0.1:{dashboard}"
+        assert head.poll() is None, "detaching must leave the head running"
+    finally:
+        assert stop_cluster_processes(marker, [head.pid]) == []
+        head.wait()
+        subprocess.run(["rm", "-rf", str(temp_dir)], check=False)
