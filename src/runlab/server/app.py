@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ def create_app(
     require_token: bool = False,
 ) -> FastAPI:
     """The server's app over ``workspace``: ``/api/...`` (described at ``/docs`` and
-    ``/openapi.json``).
+    ``/openapi.json``) and, when Jinja2 is installed, the web UI at ``/ui``.
 
     The workspace is kept in ``app.state.workspace`` and read per request. Requests are
     checked by an :class:`~runlab.server.auth.Authenticator`: with no token in ``tokens``
@@ -68,4 +69,9 @@ def create_app(
     app.include_router(routes_runs.router)
     app.include_router(routes_registry.router)
     app.include_router(routes_artifacts.router)
+    if importlib.util.find_spec("jinja2") is not None:
+        # The web UI needs Jinja2; without it the server still serves the API.
+        from runlab.server.ui import install_ui
+
+        install_ui(app)
     return app

@@ -1,0 +1,141 @@
+"""The small JSON answers the UI's pages poll, file downloads, and the UI's static files.
+
+plotly.js is served from the installed ``plotly`` package (``package_data/plotly.min.js``),
+never copied into runlab; without plotly the charts say so and the rest of the UI works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import mimetypes
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from runlab.artifacts import vet_path
+from runlab.entities import RunRecord
+from runlab.errors import NotFoundError, ValidationError
+from runlab.server._deps import ok
+from runlab.server.ui import views
+from runlab.server.ui._auth import check_reader, check_reader_json
+from runlab.store import MetadataStore
+
+__all__ = ["LOG_TAIL_BYTES", "plotly_js_path", "router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+READER = [Depends(check_reader_json)]
+LOG_TAIL_BYTES = 64 * 1024
+"""How much of a log the run page shows when it opens (it then follows the rest)."""
+DRIVER_LOG = "logs/driver.log"
+STATIC = Path(__file__).parent / "static"
+
+
+def _store(request: Request) -> MetadataStore:
+    store: MetadataStore = request.app.state.workspace.store
+    return store
+
+
+def _state(record: RunRecord) -> dict[str, Any]:
+    return {
+        "status": record.status.value,
+        "terminal": record.status.is_terminal,
+        "duration": views.format_duration(views.duration_of(record)),
+        "ended": views.format_time(record.end_time),
+    }
+
+
+@router.get("/api/runs/{run_id}", dependencies=READER)
+def run_state(request: Request, run_id: str) -> Response:
+    """The run's state, duration and end: what its page refreshes."""
+    return ok(_state(_store(request).get_run(run_id)))
+
+
+@router.get("/api/run-states", dependencies=READER)
+def run_states(request: Request, run: Annotated[list[str] | None, Query()] = None) -> Response:
+    """The state of each run named (at most one page of the runs table): what the table
+    refreshes while some of its runs go on. Unknown runs are left out."""
+    run_ids = list(dict.fromkeys(run or []))
+    if len(run_ids) > views.MAX_PAGE:
+        raise ValidationError(f"ask for the states of at most {views.MAX_PAGE} runs at once")
+    store = _store(request)
+    states: dict[str, Any] = {}
+    for run_id in run_ids:
+        with contextlib.suppress(NotFoundError):
+            states[run_id] = _state(store.get_run(run_id))
+    return ok(states)
+
+
+@router.get("/api/runs/{run_id}/metrics", dependencies=READER)
+def run_metrics(request: Request, run_id: str) -> Response:
+    """The run's numeric metrics, ``{name: {"steps": [...], "values": [...]}}``."""
+    return ok(views.numeric_histories(_store(request), run_id))
+
+
+@router.get("/api/runs/{run_id}/log", dependencies=READER)
+def run_log(request: Request, run_id: str, offset: int = -1) -> Response:
+    """The run's driver log from byte ``offset`` on (``-1``: its last 64 KiB), and the
+    offset to ask from next time. Only whole lines are sent while the run goes on."""
+    record = _store(request).get_run(run_id)
+    try:
+        data = request.app.state.workspace.artifacts.get_bytes(f"runs/{run_id}/{DRIVER_LOG}")
+    except NotFoundError:
+        data = b""
+    start = max(0, len(data) - LOG_TAIL_BYTES) if offset < 0 else min(offset, len(data))
+    end = len(data)
+    if not record.status.is_terminal:
+        end = data.rfind(b"\n", start) + 1 or start
+    text = data[start:end].decode("utf-8", errors="replace")
+    return ok({"text": text, "offset": end})
+
+
+@router.get("/runs/{run_id}/files/{name:path}")
+def download_file(request: Request, run_id: str, name: str) -> Response:
+    """The run's file ``name``, as a download."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    _store(request).get_run(run_id)
+    key = f"runs/{run_id}/{vet_path(name)}"
+    data = request.app.state.workspace.artifacts.get_bytes(key)
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    filename = os.path.basename(name).replace('"', "")
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(data, media_type=media_type, headers=headers)
+
+
+def plotly_js_path() -> Path | None:
+    """Where the installed plotly package keeps ``plotly.min.js``, or None without plotly
+    (found without importing plotly, which is slow to import)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / "package_data" / "plotly.min.js"
+        if path.is_file():
+            return path
+    return None
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> Response:
+    """plotly.js, from the installed plotly package."""
+    path = plotly_js_path()
+    if path is None:
+        raise NotFoundError("plotly is not installed: pip install plotly to draw the charts")
+    return FileResponse(path, media_type="text/javascript", headers=_CACHE)
+
+
+_CACHE = {"Cache-Control": "public, max-age=3600"}
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The UI's own script and style sheet."""
+    path = STATIC / name
+    if name not in {entry.name for entry in STATIC.iterdir()} or path.suffix not in _STATIC_TYPES:
+        raise NotFoundError(f"no static file {name!r}")
+    return FileResponse(path, media_type=_STATIC_TYPES[path.suffix])

@@ -1,0 +1,161 @@
+"""The web UI's pages: server-rendered HTML, one route per page, under ``/ui``.
+
+Each page is whole on arrival; the run and compare pages then draw their charts with
+plotly.js, and the run page keeps itself current by polling :mod:`.data`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from runlab.entities import RunStatus
+from runlab.server.ui import views
+from runlab.server.ui._auth import COOKIE, check_reader, login_redirect
+from runlab.server.ui._render import render
+from runlab.store import MetadataStore
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+DRIVER_LOG = "logs/driver.log"
+
+
+def _store(request: Request) -> MetadataStore:
+    store: MetadataStore = request.app.state.workspace.store
+    return store
+
+
+def _names(values: list[str]) -> tuple[str, ...]:
+    """Names from repeated and comma-separated query values, in order, without blanks."""
+    names = [part.strip() for value in values for part in value.split(",")]
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+@router.get("/")
+def experiments_page(request: Request) -> Response:
+    """Every experiment, with its number of runs."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    store = _store(request)
+    experiments = [
+        {"record": record, "runs": store.count_runs(experiment_name=record.name)}
+        for record in store.list_experiments()
+    ]
+    workspace_name = request.app.state.workspace.name
+    return render("experiments.html", {"experiments": experiments, "workspace": workspace_name})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """The login form's target: check the token, set the cookie, go back."""
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    token = form.get("token", [""])[0].strip()
+    return login_redirect(request, token, form.get("next", ["/ui/"])[0])
+
+
+@router.get("/logout")
+def logout() -> Response:
+    """Forget the UI's token cookie."""
+    answer = RedirectResponse("/ui/", status_code=303)
+    answer.delete_cookie(COOKIE, path="/ui")
+    return answer
+
+
+@router.get("/experiments/{name}")
+def runs_page(
+    request: Request,
+    name: str,
+    status: str = "",
+    tag: str = "",
+    sort: str = "created_time desc",
+    limit: int = 50,
+    offset: int = 0,
+    metric: Annotated[list[str] | None, Query()] = None,
+    tagcol: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """The runs table of an experiment: filtered, sorted and paged in the store."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    query = views.RunsQuery(
+        experiment_name=name,
+        status=status,
+        tag=tag,
+        order_by=sort,
+        limit=limit,
+        offset=offset,
+        metrics=_names(metric or []),
+        tag_columns=_names(tagcol or []),
+    )
+    page = views.runs_page(_store(request), query)
+    context = {
+        "query": query,
+        "page": page,
+        "orders": views.RUN_ORDERS,
+        "statuses": [status.value for status in RunStatus],
+    }
+    return render("runs.html", context)
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, run_id: str) -> Response:
+    """One run: details, live metric charts, live log tail, files, child runs, snapshot."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    store = _store(request)
+    record = store.get_run(run_id)
+    artifacts = request.app.state.workspace.artifacts
+    root = f"runs/{run_id}/"
+    files = [key[len(root) :] for key in artifacts.list_files(root.rstrip("/"))]
+    children = store.search_runs(parent_run_id=run_id, order_by="created_time asc")
+    context = {
+        "record": record,
+        "duration": views.format_duration(views.duration_of(record)),
+        "files": files,
+        "children": children,
+        "snapshot_id": record.properties.get("runlab.snapshot_id"),
+        "has_log": DRIVER_LOG in files,
+    }
+    return render("run.html", context)
+
+
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    run: Annotated[list[str] | None, Query()] = None,
+    metric: str | None = None,
+    param: str | None = None,
+) -> Response:
+    """Runs side by side: a metric against step, and against a parameter."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    run_ids = list(_names(run or []))
+    data = views.compare_data(_store(request), run_ids, metric, param)
+    return render("compare.html", {"data": data, "run_ids": run_ids})
+
+
+@router.get("/models")
+def models_page(request: Request) -> Response:
+    """Every registered model version, with its tags and the run it came from."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    return render("models.html", {"models": _store(request).search_model_versions()})
+
+
+@router.get("/compute")
+def compute_page(request: Request) -> Response:
+    """The workspace's compute targets, with what their records say of state and nodes."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    return render("compute.html", {"targets": _store(request).list_compute_targets()})
+
+
+@router.get("/datastores")
+def datastores_page(request: Request) -> Response:
+    """The workspace's datastores (secret options show only as marked)."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    return render("datastores.html", {"datastores": _store(request).list_datastores()})

@@ -1,0 +1,241 @@
+"""What the web UI's pages show, computed from a metadata store: no HTTP, no HTML.
+
+Each function reads the store through its public methods only, so the pages work over any
+backend. The runs table is paged in the store (``limit``/``offset`` and ``count_runs``), so
+a page of an experiment with 10,000 runs costs two queries plus one per metric cell shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import time
+from typing import Any
+
+from runlab.entities import MetricKind, RunRecord, RunStatus
+from runlab.errors import ValidationError
+from runlab.store import MetadataStore
+
+__all__ = [
+    "RUN_ORDERS",
+    "RunsQuery",
+    "compare_data",
+    "duration_of",
+    "format_duration",
+    "format_time",
+    "last_numbers",
+    "numeric_histories",
+    "runs_page",
+]
+
+RUN_ORDERS = (
+    "created_time desc",
+    "created_time asc",
+    "number desc",
+    "number asc",
+    "end_time desc",
+    "end_time asc",
+)
+"""The orders the runs table offers: those the store sorts by."""
+MAX_PAGE = 500
+PARAM_PREFIX = "param."
+
+
+@dataclasses.dataclass(frozen=True)
+class RunsQuery:
+    """What the runs table of one experiment is asked to show.
+
+    Attributes:
+        experiment_name: the experiment.
+        status: only runs in this state ("" for all).
+        tag: only runs with this tag: ``key`` (any value) or ``key=value`` ("" for all).
+        order_by: one of :data:`RUN_ORDERS`.
+        limit: rows per page (1 to 500).
+        offset: rows skipped.
+        metrics: metric names shown as columns (their last value).
+        tag_columns: tag keys shown as columns.
+    """
+
+    experiment_name: str
+    status: str = ""
+    tag: str = ""
+    order_by: str = "created_time desc"
+    limit: int = 50
+    offset: int = 0
+    metrics: tuple[str, ...] = ()
+    tag_columns: tuple[str, ...] = ()
+
+    def filters(self) -> dict[str, Any]:
+        """The store filters this query means.
+
+        Raises:
+            ValidationError: an unknown status.
+        """
+        filters: dict[str, Any] = {"experiment_name": self.experiment_name, "top_level_only": True}
+        if self.status:
+            filters["statuses"] = [RunStatus.parse(self.status)]
+        if self.tag:
+            key, has_value, value = self.tag.partition("=")
+            filters["tags"] = {key.strip(): value.strip() if has_value else None}
+        return filters
+
+    def checked(self) -> RunsQuery:
+        """This query with its order and page size checked.
+
+        Raises:
+            ValidationError: an order the store does not offer, or a bad page.
+        """
+        if self.order_by not in RUN_ORDERS:
+            raise ValidationError(f"runs sort by one of: {', '.join(RUN_ORDERS)}")
+        if not 1 <= self.limit <= MAX_PAGE or self.offset < 0:
+            raise ValidationError(f"a page holds 1 to {MAX_PAGE} runs from offset 0 on")
+        return self
+
+
+def duration_of(record: RunRecord, now: float | None = None) -> float | None:
+    """Seconds the run has been running (until its end), or None before it started."""
+    if record.start_time is None:
+        return None
+    end = record.end_time if record.end_time is not None else (now or time.time())
+    return max(0.0, end - record.start_time)
+
+
+def format_time(timestamp: float | None) -> str:
+    """``2026-11-27 00:28:35 UTC``, or ``""`` for None."""
+    if timestamp is None:
+        return ""
+    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1h 02m 03s``, ``2m 05s``, ``4.2s``, or ``""`` for None."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _number(value: Any) -> float | None:
+    """A logged value as a finite float for a chart, or None (strings, NaN, infinities)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def numeric_histories(store: MetadataStore, run_id: str) -> dict[str, dict[str, list[Any]]]:
+    """The run's scalar metrics that hold numbers, as ``{name: {"steps", "values"}}``;
+    values that are not finite numbers become None (a gap in the chart)."""
+    charts: dict[str, dict[str, list[Any]]] = {}
+    for name, history in store.get_metric_histories(run_id).items():
+        if history.kind is not MetricKind.SCALAR:
+            continue
+        values = [_number(value) for value in history.values]
+        if any(value is not None for value in values):
+            charts[name] = {"steps": list(history.steps), "values": values}
+    return charts
+
+
+def last_numbers(store: MetadataStore, run_id: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """The last logged value of each metric in ``names`` (missing names are left out)."""
+    found: dict[str, Any] = {}
+    for name in names:
+        history = store.get_metric_histories(run_id, name).get(name)
+        if history is not None and history.values:
+            found[name] = history.values[-1]
+    return found
+
+
+def runs_page(store: MetadataStore, query: RunsQuery) -> dict[str, Any]:
+    """One page of the runs table: the rows, the total count, and the columns shown.
+
+    When no metric columns were chosen, the metrics of the page's first run are shown (at
+    most three); when no tag columns were chosen, the tag keys on the page (at most five).
+
+    Raises:
+        NotFoundError: no such experiment.
+        ValidationError: a bad status, order or page.
+    """
+    query.checked()
+    filters = query.filters()
+    total = store.count_runs(**filters)
+    records = store.search_runs(
+        order_by=query.order_by, limit=query.limit, offset=query.offset, **filters
+    )
+    metrics = query.metrics
+    if not metrics and records:
+        metrics = tuple(sorted(store.get_last_steps(records[0].run_id)))[:3]
+    tag_columns = (
+        query.tag_columns or tuple(sorted({key for record in records for key in record.tags}))[:5]
+    )
+    now = time.time()
+    rows = [
+        {
+            "record": record,
+            "duration": format_duration(duration_of(record, now)),
+            "metrics": last_numbers(store, record.run_id, metrics) if metrics else {},
+        }
+        for record in records
+    ]
+    return {"rows": rows, "total": total, "metrics": metrics, "tag_columns": tag_columns}
+
+
+def _param_value(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def compare_data(
+    store: MetadataStore, run_ids: list[str], metric: str | None, param: str | None
+) -> dict[str, Any]:
+    """What the compare page draws for ``run_ids``: each run's ``metric`` against step
+    (one line per run), and its last value against the run property ``param.<param>``.
+
+    ``metric`` and ``param`` default to the first name the runs have.
+
+    Raises:
+        NotFoundError: a run does not exist.
+    """
+    records = [store.get_run(run_id) for run_id in run_ids]
+    histories = {record.run_id: numeric_histories(store, record.run_id) for record in records}
+    metric_names = sorted({name for charts in histories.values() for name in charts})
+    param_names = sorted(
+        {
+            key[len(PARAM_PREFIX) :]
+            for record in records
+            for key in record.properties
+            if key.startswith(PARAM_PREFIX)
+        }
+    )
+    metric = metric if metric in metric_names else (metric_names[0] if metric_names else None)
+    param = param if param in param_names else (param_names[0] if param_names else None)
+    overlay = []
+    scatter: dict[str, list[Any]] = {"x": [], "y": [], "text": []}
+    for record in records:
+        chart = histories[record.run_id].get(metric or "")
+        if chart is None:
+            continue
+        overlay.append({"name": record.display_name, "x": chart["steps"], "y": chart["values"]})
+        param_text = record.properties.get(PARAM_PREFIX + (param or ""))
+        last = next((value for value in reversed(chart["values"]) if value is not None), None)
+        if param_text is not None and last is not None:
+            scatter["x"].append(_param_value(param_text))
+            scatter["y"].append(last)
+            scatter["text"].append(record.display_name)
+    return {
+        "records": records,
+        "metric": metric,
+        "param": param,
+        "metric_names": metric_names,
+        "param_names": param_names,
+        "overlay": overlay,
+        "scatter": scatter,
+    }

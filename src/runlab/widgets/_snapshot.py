@@ -1,0 +1,152 @@
+"""What ``RunDetails`` shows of a run, read at one moment, and the plain-text view of it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from runlab.entities import MetricKind
+from runlab.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from runlab.tracking import Run
+
+__all__ = [
+    "FIRST_INTERVAL_S",
+    "LAST_INTERVAL_S",
+    "LOG_TAIL_LINES",
+    "RunSnapshot",
+    "refresh_interval",
+    "take_snapshot",
+    "text_view",
+]
+
+FIRST_INTERVAL_S = 5.0
+LAST_INTERVAL_S = 60.0
+EASE_OVER_S = 3600.0
+LOG_TAIL_LINES = 20
+DRIVER_LOG = "logs/driver.log"
+
+
+def refresh_interval(elapsed_s: float) -> float:
+    """Seconds until the next refresh after watching for ``elapsed_s``: 5 s at first,
+    easing linearly to 60 s over an hour, then 60 s (as the Azure ML SDK's widget did)."""
+    share = min(max(elapsed_s, 0.0) / EASE_OVER_S, 1.0)
+    return FIRST_INTERVAL_S + (LAST_INTERVAL_S - FIRST_INTERVAL_S) * share
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSnapshot:
+    """A run as ``RunDetails`` shows it.
+
+    Attributes:
+        run_id: the run's id.
+        display_name: its name for people.
+        status: its state, e.g. ``"Running"``.
+        terminal: whether that state is final (refreshing stops).
+        duration_s: seconds it has been running, or None before it started.
+        metrics: each numeric scalar metric's ``(steps, values)``; values that are not
+            finite numbers are None.
+        last_values: the last logged value of every metric, whatever its kind.
+        log_tail: the last lines of ``logs/driver.log`` ("" without one).
+        children: ``(run_id, display_name, status)`` of each child run.
+    """
+
+    run_id: str
+    display_name: str
+    status: str
+    terminal: bool
+    duration_s: float | None
+    metrics: dict[str, tuple[list[int], list[float | None]]]
+    last_values: dict[str, Any]
+    log_tail: str
+    children: list[tuple[str, str, str]]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
+    """Read the run's state, metrics, log tail and children now.
+
+    What this process logged to the run and has not yet written is flushed first.
+
+    Raises:
+        NotFoundError: the run no longer exists.
+    """
+    run.flush()
+    workspace = run.experiment.workspace
+    record = workspace.store.get_run(run.id)
+    histories = workspace.store.get_metric_histories(run.id)
+    metrics: dict[str, tuple[list[int], list[float | None]]] = {}
+    last_values: dict[str, Any] = {}
+    for name, history in sorted(histories.items()):
+        if history.values:
+            last_values[name] = history.values[-1]
+        if history.kind is MetricKind.SCALAR:
+            values = [_number(value) for value in history.values]
+            if any(value is not None for value in values):
+                metrics[name] = (list(history.steps), values)
+    try:
+        log = workspace.artifacts.get_bytes(f"runs/{run.id}/{DRIVER_LOG}")
+    except NotFoundError:
+        log = b""
+    tail = "\n".join(log.decode("utf-8", errors="replace").splitlines()[-log_lines:])
+    children = [
+        (child.run_id, child.display_name, child.status.value)
+        for child in workspace.store.search_runs(parent_run_id=run.id, order_by="created_time asc")
+    ]
+    duration = None
+    if record.start_time is not None:
+        end = record.end_time if record.end_time is not None else time.time()
+        duration = max(0.0, end - record.start_time)
+    return RunSnapshot(
+        run_id=record.run_id,
+        display_name=record.display_name,
+        status=record.status.value,
+        terminal=record.status.is_terminal,
+        duration_s=duration,
+        metrics=metrics,
+        last_values=last_values,
+        log_tail=tail,
+        children=children,
+    )
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1h 02m 03s``, ``2m 05s``, ``4.2s``, or ``"-"`` before the run started."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def text_view(snapshot: RunSnapshot) -> str:
+    """The snapshot as text, for a terminal (what ``show()`` prints outside a notebook)."""
+    lines = [
+        f"Run {snapshot.display_name} ({snapshot.run_id})",
+        f"Status: {snapshot.status}",
+        f"Duration: {format_duration(snapshot.duration_s)}",
+        "",
+        "Metrics:" if snapshot.last_values else "Metrics: none yet",
+    ]
+    width = max((len(name) for name in snapshot.last_values), default=0)
+    for name, value in snapshot.last_values.items():
+        count = len(snapshot.metrics[name][0]) if name in snapshot.metrics else None
+        points = f"  ({count} points)" if count and count > 1 else ""
+        lines.append(f"  {name.ljust(width)}  {value!r}{points}")
+    if snapshot.children:
+        lines += ["", "Child runs:"]
+        lines += [f"  {name} ({run_id}): {status}" for run_id, name, status in snapshot.children]
+    if snapshot.log_tail:
+        lines += ["", f"Log ({DRIVER_LOG}, last lines):", snapshot.log_tail]
+    return "\n".join(lines) + "\n"

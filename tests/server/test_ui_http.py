@@ -1,0 +1,89 @@
+"""The web UI over plain HTTP (no browser): its token cookie, and paging 10,000 runs."""
+
+# ruff: noqa: E402 - the server extra is checked before anything needing it is imported
+from __future__ import annotations
+
+from serving import require_server_extra
+
+require_server_extra()
+
+import re
+
+import pytest
+
+pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja2)")
+
+import httpx
+from serving import LiveServer
+
+from runlab.entities import RunStatus
+from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
+from runlab.server.ui._auth import COOKIE
+from runlab.tracking import Workspace
+
+ROW = re.compile(r'<tr class="run" data-run-id="([^"]+)"')
+
+
+def test_the_ui_takes_a_token_once_and_keeps_it_in_an_httponly_cookie(
+    live_server: LiveServer, server_url: str, served_workspace: Workspace
+) -> None:
+    tokens = TokenStore(tokens_file_of(served_workspace.config_path))
+    live_server.app.state.authenticator = Authenticator(tokens)
+    token, _ = tokens.create("read", "viewer")
+    served_workspace.store.create_experiment("secret-project")
+
+    with httpx.Client(base_url=server_url) as browser:
+        refused = browser.get("/ui/")
+        assert refused.status_code == 401
+        assert 'name="token"' in refused.text and "secret-project" not in refused.text
+        assert browser.get("/ui/api/runs/whatever").status_code == 401
+
+        wrong = browser.get("/ui/?token=rlt_not-a-token")
+        assert wrong.status_code == 401 and "rlt_not-a-token" not in wrong.text
+
+        welcomed = browser.get("/ui/experiments/secret-project?token=" + token + "&limit=5")
+        assert welcomed.status_code == 303
+        assert welcomed.headers["location"] == "/ui/experiments/secret-project?limit=5"
+        cookie = welcomed.headers["set-cookie"]
+        assert cookie.startswith(f"{COOKIE}=") and "httponly" in cookie.lower()
+        assert "samesite=strict" in cookie.lower()
+
+        page = browser.get("/ui/")
+        assert page.status_code == 200 and "secret-project" in page.text
+        assert token not in page.text
+
+        browser.cookies.clear()
+        form = browser.post("/ui/login", data={"token": token, "next": "https://evil.example/"})
+        assert form.status_code == 303 and form.headers["location"] == "/ui/"
+        assert browser.get("/ui/").status_code == 200
+
+
+@pytest.mark.slow
+def test_the_runs_page_of_10000_runs_renders_one_page_at_a_time(
+    server_url: str, served_workspace: Workspace
+) -> None:
+    store = served_workspace.store
+    store.create_experiment("big")
+    for number in range(10_000):
+        status = RunStatus.COMPLETED if number % 4 else RunStatus.RUNNING
+        store.create_run("big", f"big_{number:05d}", status=status, tags={"shard": str(number % 7)})
+
+    first = httpx.get(f"{server_url}/ui/experiments/big", params={"sort": "number asc"})
+    assert first.status_code == 200
+    assert len(ROW.findall(first.text)) == 50
+    assert ROW.findall(first.text)[0] == "big_00000"
+    assert 'id="run-total">10000<' in first.text
+
+    last = httpx.get(
+        f"{server_url}/ui/experiments/big",
+        params={"sort": "number asc", "limit": 100, "offset": 9_950},
+    )
+    assert ROW.findall(last.text) == [f"big_{number:05d}" for number in range(9_950, 10_000)]
+    assert 'id="next-page"' not in last.text and 'id="prev-page"' in last.text
+
+    running = httpx.get(
+        f"{server_url}/ui/experiments/big", params={"status": "Running", "tag": "shard=3"}
+    )
+    expected = sum(1 for number in range(10_000) if number % 4 == 0 and number % 7 == 3)
+    assert f'id="run-total">{expected}<' in running.text
+    assert len(ROW.findall(running.text)) == 50

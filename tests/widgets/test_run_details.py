@@ -1,0 +1,95 @@
+"""``RunDetails``: the text view outside a notebook, and the ipywidgets view refreshing
+until the run ends (the widget model is built without a notebook)."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from runlab.tracking import Experiment, Run, Workspace
+from runlab.widgets import RunDetails, in_notebook, refresh_interval
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace.create("widgets", tmp_path / "ws")
+
+
+@pytest.fixture
+def run(workspace: Workspace) -> Run:
+    run = Experiment(workspace, "train").start_logging()
+    run.log("loss", 0.9)
+    run.log("loss", 0.6)
+    run.log("phase", "warmup")
+    run.upload_file("logs/driver.log", io.BytesIO(b"".join(b"line %d\n" % n for n in range(30))))
+    return run
+
+
+def test_refreshes_every_5_s_easing_to_60_s_over_an_hour() -> None:
+    assert refresh_interval(0) == 5
+    assert refresh_interval(1800) == pytest.approx(32.5)
+    assert refresh_interval(3600) == 60
+    assert refresh_interval(10 * 3600) == 60
+
+
+def test_outside_a_notebook_show_prints_a_text_view(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = run.child_run("fold-1")
+    child.complete()
+    assert not in_notebook()
+
+    RunDetails(run).show()
+
+    printed = capsys.readouterr().out
+    assert f"({run.id})" in printed and "Status: Running" in printed
+    assert "loss   0.6  (2 points)" in printed and "phase  'warmup'" in printed
+    assert f"fold-1 ({child.id}): Completed" in printed
+    assert "line 29" in printed and "line 9\n" not in printed  # only the tail
+    run.complete()
+
+
+def test_the_widget_model_updates_after_a_new_point(run: Run) -> None:
+    pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets")
+    details = RunDetails(run)
+    view = details.widget
+    details.refresh()
+    header, metrics, charts, log, _children = view.children
+    assert "Running" in header.value
+    assert "<td>loss</td><td>0.6</td><td>2</td>" in metrics.value
+    assert charts.value.count("<polyline") == 1  # loss; the text metric has no chart
+    assert log.value.endswith("line 29")
+
+    run.log("loss", 0.3)
+    snapshot = details.refresh()
+    assert snapshot.metrics["loss"] == ([0, 1, 2], [0.9, 0.6, 0.3])
+    assert "<td>loss</td><td>0.3</td><td>3</td>" in metrics.value
+    run.complete()
+    details.refresh()
+    assert "Completed" in header.value
+
+
+def test_it_stops_refreshing_when_the_run_ends(run: Run) -> None:
+    pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets")
+    details = RunDetails(run, interval=lambda _elapsed: 0.05)
+    details.widget  # noqa: B018 - build the view, as show() does
+    details.start()
+    try:
+        run.log("loss", 0.1)
+        deadline = time.monotonic() + 10
+        while details.snapshot is None or details.snapshot.last_values.get("loss") != 0.1:
+            assert time.monotonic() < deadline, "the widget did not pick up the new point"
+            time.sleep(0.02)
+        assert details.refreshing
+        run.complete()
+        deadline = time.monotonic() + 10
+        while details.refreshing:
+            assert time.monotonic() < deadline, "the widget kept refreshing an ended run"
+            time.sleep(0.02)
+        assert details.snapshot is not None and details.snapshot.status == "Completed"
+        assert details.snapshot.terminal
+    finally:
+        details.stop()
