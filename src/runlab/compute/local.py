@@ -109,7 +109,10 @@ class LocalCompute(ComputeTarget):
         spec_file = root / f"{spec.run_id}.json"
         entry_log = root / f"{spec.run_id}.entry.log"
         try:
-            spec_file.write_text(spec.to_json(), encoding="utf-8")
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
+            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(spec.to_json())
             spec_file.chmod(0o600)
             with entry_log.open("ab") as log:
                 process = subprocess.Popen(

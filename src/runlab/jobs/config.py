@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_HEARTBEAT_TIMEOUT_S", "Estimator", "ScriptRunConfig"]
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
+TOKEN_ENV = "RUNLAB_TOKEN"  # what the REST stores read (runlab.store._http.TOKEN_ENV)
 """How long a job may stay silent before its run is failed as vanished."""
 
 
@@ -103,6 +104,12 @@ class ScriptRunConfig:
             # The job opens the workspace from its URIs, without the config folder that
             # holds the datastores' credentials: point it there.
             variables.setdefault(SECRETS_FILE_ENV, str(secrets))
+        token = workspace.job_token()
+        if token is not None:
+            # A server-backed workspace: the entry and the script report over HTTP and need
+            # the token. It travels in the job's environment only (the spec file is 0600),
+            # never in the spec's workspace, the run's properties or a log.
+            variables[TOKEN_ENV] = token
         return variables
 
     def _checked_script(self) -> str:

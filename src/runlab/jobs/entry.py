@@ -36,9 +36,11 @@ from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
-__all__ = ["JobEntry", "main"]
+__all__ = ["SPEC_ENV", "JobEntry", "main"]
 
 LOG_UPLOAD_INTERVAL_S = 0.5
+SPEC_ENV = "RUNLAB_JOB_SPEC"
+"""Where the entry reads its spec as JSON when its argument is ``-``."""
 STDERR_TAIL_LINES = 40
 
 
@@ -51,6 +53,9 @@ class JobEntry:
 
     def __init__(self, spec: JobSpec) -> None:
         self.spec = spec
+        # The job's variables apply to the entry too, before the stores open: where datastore
+        # credentials are, and RUNLAB_TOKEN for a workspace served by a runlab server.
+        os.environ.update(spec.environment_variables)
         self.workspace = Workspace.from_dict(spec.workspace)
         self.store = self.workspace.store
         self.run = Run.get(self.workspace, spec.run_id)
@@ -67,8 +72,6 @@ class JobEntry:
     def execute(self) -> int:
         """Run the job; returns the entry's exit status (0 when the run completed)."""
         signal.signal(signal.SIGTERM, self._on_sigterm)
-        # The job's variables apply to the entry too (e.g. where datastore credentials are).
-        os.environ.update(self.spec.environment_variables)
         self.logs.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._heartbeat, name="runlab-heartbeat", daemon=True).start()
         uploader = threading.Thread(target=self._upload_logs_loop, name="runlab-log-uploader")
@@ -288,9 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the job whose spec file is the first argument; returns the exit status."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m runlab.jobs.entry SPEC_FILE", file=sys.stderr)
+        print("usage: python -m runlab.jobs.entry SPEC_FILE|-", file=sys.stderr)
         return 2
-    spec = JobSpec.from_json(Path(args[0]).read_text(encoding="utf-8"))
+    if args[0] == "-":
+        # The spec travelled with the job (a Ray cluster on another machine, which cannot
+        # read the submitter's files); taken out of the environment the script inherits.
+        text = os.environ.pop(SPEC_ENV, "")
+    else:
+        text = Path(args[0]).read_text(encoding="utf-8")
+    spec = JobSpec.from_json(text)
     return JobEntry(spec).execute()
 
 

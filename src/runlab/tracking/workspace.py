@@ -89,6 +89,9 @@ class Workspace:
         self._created_time = created_time
         self._store: MetadataStore | None = None
         self._artifacts: ArtifactStore | None = None
+        # The bearer token given to connect(); kept for the jobs this workspace submits,
+        # never written to a config, a spec's workspace or a repr.
+        self._token: str | None = None
 
     # -- creating and finding ------------------------------------------------------------
 
@@ -223,6 +226,7 @@ class Workspace:
         )
         workspace._store = store
         workspace._artifacts = RestArtifactStore(store.uri, token=token)
+        workspace._token = token
         return workspace
 
     @classmethod
@@ -332,6 +336,26 @@ class Workspace:
     def config_path(self) -> Path | None:
         """The config file this workspace was read from or written to, if any."""
         return self._config_path
+
+    @property
+    def server_url(self) -> str | None:
+        """The runlab server's URL when both stores are its API (``Workspace.connect``, a
+        config with ``server_url``), else None."""
+        if self._store_uri == self._artifact_uri and self._store_uri.startswith(
+            ("http://", "https://")
+        ):
+            return self._store_uri
+        return None
+
+    def job_token(self) -> str | None:
+        """The bearer token jobs of a server-backed workspace need to report back: the one
+        given to :meth:`connect`, else ``RUNLAB_TOKEN``; None for any other workspace.
+
+        Submitting hands it to the job as ``RUNLAB_TOKEN`` in its environment only.
+        """
+        if self.server_url is None:
+            return None
+        return self._token if self._token is not None else os.environ.get("RUNLAB_TOKEN") or None
 
     @property
     def experiments(self) -> dict[str, Experiment]:

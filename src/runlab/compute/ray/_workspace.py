@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ __all__ = [
     "cluster_dir",
     "monitor_alive",
     "remove_folders",
+    "server_url",
     "start_monitor",
 ]
 
@@ -42,8 +44,28 @@ class WorkspaceLike(Protocol):
         """The workspace config with absolute URIs."""
 
 
+def server_url(workspace: WorkspaceLike) -> str | None:
+    """The runlab server's URL when the workspace is served over HTTP, else None."""
+    config = workspace.to_dict()
+    store_uri = str(config.get("store_uri", ""))
+    if store_uri.startswith(("http://", "https://")):
+        return store_uri
+    return None
+
+
 def cluster_dir(workspace: WorkspaceLike, name: str) -> Path:
-    """The folder of the cluster's files: ``.runlab/clusters/<name>`` beside the config."""
+    """The folder of the cluster's files: ``.runlab/clusters/<name>`` beside the config.
+
+    A workspace served by a runlab server has no config folder here: an attached cluster's
+    files (monitor settings and log, job specs) then go to a folder of this machine's job
+    root, one per server and target name.
+    """
+    url = server_url(workspace)
+    if workspace.config_path is None and url is not None:
+        from runlab.compute.local import job_root
+
+        key = hashlib.sha256(url.encode()).hexdigest()[:12]
+        return job_root() / "clusters" / key / name
     if workspace.config_path is None:
         raise ValidationError(
             "a Ray compute target keeps its files beside the workspace's config: use a"
@@ -78,13 +100,21 @@ def start_monitor(
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
-                env=os.environ | {CLUSTER_MARKER: cluster_id},
+                env=os.environ | {CLUSTER_MARKER: cluster_id} | _token_variable(workspace),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
             )
         except OSError as error:
             raise BackendError(f"cannot start the cluster's monitor: {error}") from error
     return process.pid
+
+
+def _token_variable(workspace: WorkspaceLike) -> dict[str, str]:
+    """``RUNLAB_TOKEN`` for the monitor of a server-backed workspace: it opens the stores by
+    URL, and the REST stores read their token from there (never from its settings file)."""
+    job_token = getattr(workspace, "job_token", None)
+    token = job_token() if callable(job_token) else None
+    return {"RUNLAB_TOKEN": token} if isinstance(token, str) and token else {}
 
 
 def monitor_alive(state: dict[str, Any]) -> bool:

@@ -33,6 +33,7 @@ from runlab.compute.ray._workspace import (
     cluster_dir,
     monitor_alive,
     remove_folders,
+    server_url,
     start_monitor,
 )
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
@@ -46,6 +47,9 @@ KIND = "ray"
 CANCEL_TIMEOUT_S = 20.0
 ATTACH_TIMEOUT_S = 5.0
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# runlab.jobs sits above compute: the names the entry and the REST stores read, repeated.
+_SPEC_ENV = "RUNLAB_JOB_SPEC"  # runlab.jobs.entry.SPEC_ENV
+_TOKEN_ENV = "RUNLAB_TOKEN"  # runlab.store._http.TOKEN_ENV
 
 
 class RayCompute(ClusterInfoMixin, ComputeTarget):
@@ -111,6 +115,17 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             raise ValidationError("config must come from RayCompute.provisioning_configuration")
         config.check()
         check_name(name)
+        if workspace.config_path is None:
+            where = server_url(workspace)
+            raise ValidationError(
+                "RayCompute.create starts the cluster's head on this machine and keeps its"
+                " files (session folder, auth token, autoscaler config) in a local folder"
+                " beside the workspace's config, which this workspace"
+                + (f", served by the runlab server at {where}," if where else "")
+                + " does not have: create the cluster where the workspace's folder is"
+                " (`runlab compute create` there), or start a Ray cluster yourself and"
+                " RayCompute.attach it"
+            )
         folder = cluster_dir(workspace, name)
         workspace.store.create_compute_target(  # AlreadyExistsError before anything starts
             name, KIND, config=config.to_dict(), state={"owned": True, "phase": "Creating"}
@@ -324,23 +339,12 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             raise ValidationError(f"use_gpu=True, but {self.name!r} has no GPU nodes")
         self._ensure_monitor()
         spec = dataclasses.replace(spec, max_concurrent_runs=0)  # Ray schedules the jobs
-        jobs_dir = Path(self._record.state["cluster_dir"]) / "jobs"
-        jobs_dir.mkdir(parents=True, exist_ok=True)
-        spec_file = jobs_dir / f"{spec.run_id}.json"
-        try:
-            spec_file.write_text(spec.to_json(), encoding="utf-8")
-            spec_file.chmod(0o600)
-        except OSError as error:
-            raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
         config = self.provisioning
-        # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
-        # through Ray's runtime env agent per job; raw variables cost nothing.
-        entrypoint = f"RUNLAB_JOB_ROOT={shlex.quote(str(jobs_dir))} exec " + shlex.join(
-            [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)]
-        )
+        entrypoint, runtime_env = self._entrypoint(spec)
         with ray_errors(f"submit run {spec.run_id} to the Ray cluster {self.name!r}"):
             self.client.client.submit_job(
                 entrypoint=entrypoint,
+                runtime_env=runtime_env,
                 submission_id=spec.run_id,
                 entrypoint_num_cpus=1,
                 # A GPU node shape means the job wants its GPU, as on the SDK's NC sizes.
@@ -352,6 +356,43 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
                 },
             )
         return {"submission_id": spec.run_id, "target": self.name, "address": self.address}
+
+    def _entrypoint(self, spec: JobSpec) -> tuple[str, dict[str, Any] | None]:
+        """The Ray job's entrypoint, and its runtime env (None when it needs none).
+
+        A cluster on this machine reads the spec from a 0600 file in the cluster's folder (a
+        server-backed workspace's spec holds RUNLAB_TOKEN in its job variables). A cluster on
+        another machine cannot read the submitter's files (only a server-backed workspace may
+        use one): the spec, without the token, travels as ``RUNLAB_JOB_SPEC`` and the token as
+        ``RUNLAB_TOKEN`` in the job's runtime env variables, and the entry is started with
+        the ``python`` first on the node's PATH, which must have runlab installed.
+        """
+        host = urllib.parse.urlsplit(self.address).hostname
+        if host not in _LOCAL_HOSTS and server_url(self._workspace) is not None:
+            variables = dict(spec.environment_variables)
+            token = variables.pop(_TOKEN_ENV, None)
+            travelling = dataclasses.replace(spec, environment_variables=variables)
+            env_vars = {_SPEC_ENV: travelling.to_json()}
+            if token:
+                env_vars[_TOKEN_ENV] = token
+            return "exec python -m runlab.jobs.entry -", {"env_vars": env_vars}
+        jobs_dir = Path(self._record.state["cluster_dir"]) / "jobs"
+        spec_file = jobs_dir / f"{spec.run_id}.json"
+        try:
+            jobs_dir.mkdir(parents=True, exist_ok=True)
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
+            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(spec.to_json())
+            spec_file.chmod(0o600)
+        except OSError as error:
+            raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
+        # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
+        # through Ray's runtime env agent per job; raw variables cost nothing.
+        entrypoint = f"RUNLAB_JOB_ROOT={shlex.quote(str(jobs_dir))} exec " + shlex.join(
+            [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)]
+        )
+        return entrypoint, None
 
     def _ensure_monitor(self) -> None:
         """Start the cluster's monitor again if it died (a reboot, a kill): without it a job
