@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runlab import Experiment, Run, Workspace
+from runlab.compute.processes import process_alive, process_stat, processes
 from runlab.compute.ray import RayCompute
 from runlab.compute.ray._processes import cluster_pids, free_ports
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
@@ -41,14 +42,6 @@ def _wait(predicate, timeout_s: float, what: str):  # type: ignore[no-untyped-de
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +120,12 @@ def test_a_dead_monitor_is_started_again(
 ) -> None:
     old = RayCompute.get(workspace, "cpu-cluster")._record.state["monitor_pid"]
     os.kill(old, signal.SIGKILL)
-    _wait(lambda: not _alive(old), 10, "the monitor to die")
+    _wait(lambda: not process_alive(old), 10, "the monitor to die")
     run = Experiment(workspace, "monitor").submit(
         ScriptRunConfig(source, "train.py", compute_target="cpu-cluster")
     )
     new = RayCompute.get(workspace, "cpu-cluster")._record.state["monitor_pid"]
-    assert new != old and _alive(new)
+    assert new != old and process_alive(new)
     assert run.wait_for_completion()["status"] == "Completed"
 
 
@@ -151,19 +144,18 @@ def _raylet_of(pid: int) -> int:
     while pid > 1:
         if b"raylet/raylet" in Path(f"/proc/{pid}/cmdline").read_bytes():
             return pid
-        pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        fields = process_stat(pid)
+        assert fields is not None, f"process {pid} vanished"
+        pid = int(fields[1])
     raise AssertionError("the job runs under no raylet")
 
 
 def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
+    for pid in processes():
+        fields = process_stat(pid)
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(pid)
     found, todo = [], [root]
     while todo:
         pid = todo.pop()

@@ -17,6 +17,7 @@ import pytest
 
 from runlab import Experiment, JobFailedError, Run, Workspace
 from runlab.compute import LocalCompute
+from runlab.compute.processes import process_alive
 from runlab.jobs import Estimator, ScriptRunConfig
 
 TRAIN = """
@@ -62,14 +63,6 @@ def _source(tmp_path: Path, code: str, name: str = "train.py") -> Path:
     source.mkdir(exist_ok=True)
     (source / name).write_text(textwrap.dedent(code))
     return source
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_job_outlives_its_submitter(tmp_path: Path, workspace: Workspace) -> None:
@@ -170,7 +163,7 @@ def test_cancel_ends_every_process(tmp_path: Path, experiment: Experiment) -> No
     assert time.monotonic() - started < 5
     assert run.get_status() == "Canceled"
     for pid in [entry_pid, *script_pids]:
-        assert not _alive(pid), f"process {pid} is still running"
+        assert not process_alive(pid), f"process {pid} is still running"
 
 
 def test_a_vanished_entry_fails_its_run(tmp_path: Path, experiment: Experiment) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab.compute.base import ComputeTarget
+from runlab.compute.processes import group_alive
 from runlab.entities import JobSpec
 from runlab.errors import BackendError, ValidationError
 
@@ -38,35 +39,12 @@ def job_root() -> Path:
     return root
 
 
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of group ``pgid`` still runs (zombies do not count)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the command name, which is in parentheses and may hold spaces.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
-
-
 def _is_our_job(pid: int, run_id: str) -> bool:
     """Whether ``pid`` is still the entry of ``run_id`` (pids are reused)."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return _group_alive(pid)
+        return group_alive(pid)
     return b"runlab.jobs.entry" in command and run_id.encode() in command
 
 
@@ -149,6 +127,6 @@ class LocalCompute(ComputeTarget):
                 return
             deadline = time.monotonic() + wait_s
             while time.monotonic() < deadline:
-                if not _group_alive(pid):
+                if not group_alive(pid):
                     return
                 time.sleep(0.05)

@@ -16,6 +16,8 @@ import socket
 import time
 from pathlib import Path
 
+from runlab.compute.processes import process_alive, processes
+
 __all__ = ["CLUSTER_MARKER", "cluster_pids", "free_ports", "stop_cluster_processes"]
 
 CLUSTER_MARKER = "RUNLAB_RAY_CLUSTER"
@@ -40,26 +42,14 @@ def cluster_pids(cluster_id: str) -> list[int]:
     """The live processes (not zombies) that carry ``cluster_id``'s marker."""
     needle = f"{CLUSTER_MARKER}={cluster_id}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in processes():
         try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            stat = (entry / "stat").read_text()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if stat[stat.rfind(")") + 2 :].split()[0] != "Z":
-            found.append(int(entry.name))
+        if needle in environ.split(b"\0") and process_alive(pid):
+            found.append(pid)
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
 def stop_cluster_processes(
@@ -86,7 +76,7 @@ def stop_cluster_processes(
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
-        if not any(_alive(pid) for pid in group_leaders) and not cluster_pids(cluster_id):
+        if not any(process_alive(pid) for pid in group_leaders) and not cluster_pids(cluster_id):
             return []
         time.sleep(0.1)
     for pid in cluster_pids(cluster_id):
