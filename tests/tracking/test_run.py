@@ -283,3 +283,30 @@ def test_get_context_inside_and_outside_a_job(
     context.flush()
     assert job_run.get_metrics() == {"from_job": 1}
     job_run.complete()
+
+
+def test_an_offline_run_refuses_what_a_real_run_refuses(experiment: Experiment) -> None:
+    offline, real = OfflineRun(), experiment.start_logging()
+    for run in (offline, real):
+        for call in (
+            lambda run=run: run.log_list("l", "not a list"),
+            lambda run=run: run.log_row("r"),
+            lambda run=run: run.log_table("t", {"a": [1], "b": [1, 2]}),
+            lambda run=run: run.log_image("i"),
+            lambda run=run: run.log_image("i", plot="not a figure"),
+        ):
+            with pytest.raises(ValidationError):
+                call()
+    real.complete()
+    assert real.get_metrics() == {} and offline.get_metrics() == {}
+
+
+def test_a_failed_log_image_takes_no_step(experiment: Experiment, tmp_path: Path) -> None:
+    run = experiment.start_logging()
+    with pytest.raises(NotFoundError):
+        run.log_image("curve", path=tmp_path / "missing.png")
+    image = tmp_path / "curve.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    run.log_image("curve", path=image)
+    run.complete()
+    assert run.get_metrics() == {"curve": "images/curve_0.png"}

@@ -17,8 +17,11 @@ from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
 from runlab.tracking.values import (
     PLAIN_SCALARS,
+    check_image,
+    check_list,
     check_metric_name,
-    normalise_collection,
+    check_row,
+    check_table,
     normalise_scalar,
 )
 
@@ -83,35 +86,26 @@ class MetricLogging:
             )
         )
 
-    def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
-        check_metric_name(name)
-        value = normalise_collection(value)
+    def _log_structured(
+        self, kind: MetricKind, name: str, value: Any, description: str
+    ) -> None:
         self._append(
             Metric(name, value, self._next_step(name, None), time.time(), kind, description or None)
         )
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
         """Log a list of numbers or strings under ``name``."""
-        if isinstance(value, str | bytes | Mapping):
-            raise ValidationError(f"log_list({name!r}) takes a list, not {type(value).__name__}")
-        self._log_structured(MetricKind.LIST, name, list(value), description)
+        self._log_structured(MetricKind.LIST, name, check_list(name, value), description)
 
     def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
         """Log one row of the table ``name``: ``run.log_row("loss", epoch=1, value=0.3)``."""
-        if not kwargs:
-            raise ValidationError(f"log_row({name!r}) needs at least one column=value")
-        self._log_structured(MetricKind.ROW, name, kwargs, description)
+        self._log_structured(MetricKind.ROW, name, check_row(name, kwargs), description)
 
     def log_table(
         self, name: str, value: Mapping[str, Sequence[Any]], description: str = ""
     ) -> None:
         """Log a table as a dict of equally long columns."""
-        if not isinstance(value, Mapping) or not value:
-            raise ValidationError(f"log_table({name!r}) takes a non-empty dict of columns")
-        lengths = {len(column) for column in value.values()}
-        if len(lengths) > 1:
-            raise ValidationError(f"log_table({name!r}): the columns differ in length")
-        self._log_structured(MetricKind.TABLE, name, dict(value), description)
+        self._log_structured(MetricKind.TABLE, name, check_table(name, value), description)
 
     def log_image(
         self,
@@ -122,10 +116,7 @@ class MetricLogging:
     ) -> None:
         """Log an image: a file at ``path``, or a matplotlib figure (or ``pyplot``) as
         ``plot``. It is stored among the run's files and its name logged as the metric."""
-        check_metric_name(name)
-        if (path is None) == (plot is None):
-            raise ValidationError(f"log_image({name!r}) takes either path or plot, not both")
-        step = self._next_step(name, None)
+        check_image(name, path, plot)
         if path is not None:
             source = Path(path)
             if not source.is_file():
@@ -136,13 +127,10 @@ class MetricLogging:
             except OSError as error:
                 raise BackendError(f"log_image({name!r}): cannot read {source}: {error}") from error
         else:
-            if not hasattr(plot, "savefig"):
-                raise ValidationError(
-                    f"log_image({name!r}): plot must be a matplotlib figure or pyplot"
-                )
             buffer = io.BytesIO()
             plot.savefig(buffer, format="png")
             suffix, data = ".png", buffer.getvalue()
+        step = self._next_step(name, None)  # only once there is an image to store
         file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
         self._append(
             Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)

@@ -17,9 +17,12 @@ from runlab.artifacts import vet_path
 from runlab.entities import MetricHistory, MetricKind
 from runlab.errors import InvalidStateError
 from runlab.tracking.values import (
+    check_image,
+    check_list,
     check_metric_name,
+    check_row,
+    check_table,
     metrics_in_sdk_shape,
-    normalise_collection,
     normalise_scalar,
 )
 
@@ -67,20 +70,23 @@ class OfflineRun:
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
         """Print and keep a list."""
-        self._keep(MetricKind.LIST, name, normalise_collection(list(value)))
-        self._say(f"{name} = {list(value)!r}")
+        values = check_list(name, value)
+        self._keep(MetricKind.LIST, name, values)
+        self._say(f"{name} = {values!r}")
 
     def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
         """Print and keep one row of a table."""
-        self._keep(MetricKind.ROW, name, normalise_collection(kwargs))
-        self._say(f"{name} row {kwargs!r}")
+        row = check_row(name, kwargs)
+        self._keep(MetricKind.ROW, name, row)
+        self._say(f"{name} row {row!r}")
 
     def log_table(
         self, name: str, value: Mapping[str, Sequence[Any]], description: str = ""
     ) -> None:
         """Print and keep a table."""
-        self._keep(MetricKind.TABLE, name, normalise_collection(dict(value)))
-        self._say(f"{name} table with columns {', '.join(value)}")
+        table = check_table(name, value)
+        self._keep(MetricKind.TABLE, name, table)
+        self._say(f"{name} table with columns {', '.join(table)}")
 
     def log_image(
         self,
@@ -89,7 +95,8 @@ class OfflineRun:
         plot: Any = None,
         description: str = "",
     ) -> None:
-        """Say that an image would have been logged."""
+        """Say that an image would have been logged (its arguments are still checked)."""
+        check_image(name, path, plot)
         self._keep(MetricKind.IMAGE, name, str(path) if path is not None else "<plot>")
         self._say(f"{name}: image {'from ' + str(path) if path is not None else '(a plot)'}")
 

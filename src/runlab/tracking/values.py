@@ -11,7 +11,11 @@ from runlab.entities import MetricHistory, MetricKind
 from runlab.errors import ValidationError
 
 __all__ = [
+    "check_image",
+    "check_list",
     "check_metric_name",
+    "check_row",
+    "check_table",
     "metrics_in_sdk_shape",
     "normalise_collection",
     "normalise_scalar",
@@ -105,3 +109,57 @@ def string_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
             raise ValidationError(f"bad {what} name {key!r}: use a non-empty string")
         result[key] = value if isinstance(value, str) else json.dumps(value)
     return result
+
+
+def check_list(name: str, value: Any) -> list[Any]:
+    """What ``log_list(name, value)`` keeps: a JSON-able list.
+
+    Raises:
+        ValidationError: ``value`` is not a list-like of numbers and strings.
+    """
+    check_metric_name(name)
+    if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+        raise ValidationError(f"log_list({name!r}) takes a list, not {type(value).__name__}")
+    checked: list[Any] = normalise_collection(list(value))
+    return checked
+
+
+def check_row(name: str, columns: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``log_row(name, **columns)`` keeps.
+
+    Raises:
+        ValidationError: no column, or a value that cannot be kept.
+    """
+    check_metric_name(name)
+    if not columns:
+        raise ValidationError(f"log_row({name!r}) needs at least one column=value")
+    checked: dict[str, Any] = normalise_collection(dict(columns))
+    return checked
+
+
+def check_table(name: str, table: Any) -> dict[str, Any]:
+    """What ``log_table(name, table)`` keeps.
+
+    Raises:
+        ValidationError: not a non-empty dict of equally long columns.
+    """
+    check_metric_name(name)
+    if not isinstance(table, Mapping) or not table:
+        raise ValidationError(f"log_table({name!r}) takes a non-empty dict of columns")
+    if len({len(column) for column in table.values()}) > 1:
+        raise ValidationError(f"log_table({name!r}): the columns differ in length")
+    checked: dict[str, Any] = normalise_collection(dict(table))
+    return checked
+
+
+def check_image(name: str, path: object, plot: object) -> None:
+    """Check ``log_image``'s arguments: a name, and either a path or a figure.
+
+    Raises:
+        ValidationError: both or neither, or a plot without ``savefig``.
+    """
+    check_metric_name(name)
+    if (path is None) == (plot is None):
+        raise ValidationError(f"log_image({name!r}) takes either path or plot, not both")
+    if plot is not None and not hasattr(plot, "savefig"):
+        raise ValidationError(f"log_image({name!r}): plot must be a matplotlib figure or pyplot")
