@@ -16,7 +16,6 @@ from typer.testing import CliRunner, Result
 import runlab
 from runlab import Experiment, Run, Workspace
 from runlab.cli import app
-from runlab.cli.demo import INTRO
 
 # No workspace from the environment, and Rich's width for pipes, whatever the shell running
 # the tests has set.
@@ -91,7 +90,7 @@ def _stream(data: bytes) -> io.BytesIO:
 def test_help_lists_the_commands() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("init", "demo", "workspace", "experiment", "run"):
+    for command in ("init", "tutorial", "workspace", "experiment", "run"):
         assert command in result.stdout
     run_help = invoke("run", "--help")
     for command in ("list", "show", "metrics", "files", "download"):
@@ -376,63 +375,3 @@ def test_ctrl_c_exits_130_with_one_line(ws_dir: Path, monkeypatch: pytest.Monkey
     result = invoke("run", "show", "whatever", "-w", ws_dir)
     assert result.exit_code == 130
     assert_one_error_line(result, "interrupted")
-
-
-# -- demo ----------------------------------------------------------------------------------
-
-
-def test_demo_tracks_a_real_run(tmp_path: Path) -> None:
-    workdir = tmp_path / "demo"
-    result = invoke("demo", "--workdir", workdir, "--steps", "5")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == INTRO
-    workspace = Workspace.from_config(workdir)
-    try:
-        (record,) = workspace.store.search_runs(experiment_name="demo")
-        run = Run.get(workspace, record.run_id)
-        assert run.get_status() == "Completed"
-        metrics = run.get_metrics()
-        assert len(metrics["loss"]) == 5 and len(metrics["accuracy"]) == 5
-        assert metrics["loss"][-1] < metrics["loss"][0]
-        assert metrics["training"]["epoch"] == [1, 2, 3, 4, 5]
-        assert 0.5 < metrics["test_accuracy"] <= 1.0
-        assert run.get_file_names() == ["outputs/model.json"]
-        model = json.loads(workspace.artifacts.get_bytes(f"runs/{run.id}/outputs/model.json"))
-        assert model["epochs"] == 5 and len(model["weights"]) == 8
-    finally:
-        workspace.close()
-    assert f"runlab run show {run.id} -w {workdir}" in result.stdout
-    assert "test_accuracy" in result.stdout and "Completed" in result.stdout
-    again = invoke("demo", "--workdir", workdir, "--steps", "2")
-    assert again.exit_code == 0, again.output
-    assert "Reusing workspace" in again.stdout
-
-
-def test_demo_interrupted_cancels_its_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runlab.cli import demo
-
-    def interrupted_fit(self: object, data: object, epochs: int) -> Iterator[object]:
-        raise KeyboardInterrupt
-        yield  # a generator, like the real fit
-
-    monkeypatch.setattr(demo._LogisticRegression, "fit", interrupted_fit)
-    result = invoke("demo", "--workdir", tmp_path, "--steps", "5")
-    assert result.exit_code == 130
-    assert_one_error_line(result, "interrupted")
-    workspace = Workspace.from_config(tmp_path)
-    try:
-        (record,) = workspace.store.search_runs()
-        assert record.status.value == "Canceled"
-    finally:
-        workspace.close()
-
-
-def test_demo_without_numpy_says_how_to_get_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "numpy", None)  # makes `import numpy` fail
-    result = invoke("demo", "--workdir", tmp_path / "demo")
-    assert result.exit_code == 2
-    assert result.stdout.splitlines()[0] == INTRO
-    assert_one_error_line(result, "pip install numpy")
-    assert not (tmp_path / "demo").exists()

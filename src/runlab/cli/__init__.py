@@ -2,7 +2,7 @@
 
 Example:
     $ runlab init
-    $ runlab demo
+    $ runlab tutorial mnist
     $ runlab run list
 """
 

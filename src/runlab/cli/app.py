@@ -13,13 +13,13 @@ from runlab.cli import jobs as _jobs  # noqa: F401  (adds run submit|logs|cancel
 from runlab.cli.compute import compute_app
 from runlab.cli.dataset import dataset_app
 from runlab.cli.datastore import datastore_app
-from runlab.cli.demo import demo
 from runlab.cli.experiment import experiment_app
 from runlab.cli.model import model_app
 from runlab.cli.options import WORKSPACE_ENV, WORKSPACE_HELP, CliState
 from runlab.cli.output import print_error, say
 from runlab.cli.run import run_app
 from runlab.cli.server import serve, token_app
+from runlab.cli.tutorial import tutorial_app
 from runlab.cli.workspace import init_workspace, workspace_app
 from runlab.errors import RunlabError
 
@@ -94,7 +94,7 @@ def _root(
 
 
 app.command("init")(init_workspace)
-app.command("demo")(demo)
+app.add_typer(tutorial_app, name="tutorial")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(run_app, name="run")

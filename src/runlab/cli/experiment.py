@@ -21,7 +21,10 @@ def list_experiments(ctx: typer.Context, workspace_path: WorkspaceOption = None)
     experiments = store.list_experiments()
     out = console()
     if not experiments:
-        say(f"No experiments yet in workspace {workspace.name!r}; `runlab demo` makes one.")
+        say(
+            f"No experiments yet in workspace {workspace.name!r};"
+            " `runlab tutorial mnist` makes a first one."
+        )
         return
     heading(f"Experiments of workspace {workspace.name}")
     table = data_table(["Experiment", "Runs", "Created"])

@@ -88,7 +88,7 @@ def init_workspace(
         )
         say(
             "Commands run in this folder or below it use this workspace;"
-            " try `runlab demo` for a first tracked run."
+            " try `runlab tutorial mnist` for a first tour."
         )
     finally:
         workspace.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab.artifacts import vet_path
-from runlab.data import _plans, _registry
+from runlab.data import _naming, _plans, _registry
 from runlab.data._manifest import Manifest
 from runlab.data._moves import fetch_files, upload_files
 from runlab.data._registry import DEFAULT_DATASTORE_NAME, ensure_default
@@ -210,6 +210,23 @@ class Datastore:
     def is_local(self) -> bool:
         """Whether its files are a folder on this machine (mounts read them in place)."""
         return self._storage.local_root is not None
+
+    @property
+    def datastore_type(self) -> str:
+        """``"LocalFolder"``, ``"S3"``, or the fsspec protocol of :attr:`root_url` (the SDK's
+        ``AzureBlob`` and the like)."""
+        return _naming.datastore_type(self.root_url)
+
+    @property
+    def account_name(self) -> str | None:
+        """This machine's host name for a local folder, the endpoint's ``host:port`` for S3
+        (``s3.amazonaws.com`` without ``endpoint_url``), else the ``account_name`` option."""
+        return _naming.account_name(self.root_url, self._record.options)
+
+    @property
+    def container_name(self) -> str | None:
+        """The folder for a local folder, else the bucket or container in :attr:`root_url`."""
+        return _naming.container_name(self.root_url)
 
     def __repr__(self) -> str:
         return f"Datastore(name={self.name!r}, url={self.url!r}, options={self.options!r})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -80,6 +81,8 @@ def fetch(
                 continue
             except (OSError, http.client.HTTPException) as error:
                 reason = _describe(error)
+                if _unknown_host(error):
+                    return reason  # no address for the name: asking again will not find one
                 continue
             problem = file_problem(partial, expected, gzipped=True)
             if problem is not None:
@@ -103,6 +106,12 @@ def _get(url: str, partial: Path, timeout: float, progress: Progress, task: Task
             progress.advance(task, len(chunk))
     if total is not None and received < total:
         raise ConnectionError(f"connection closed after {received:,} of {total:,} bytes")
+
+
+def _unknown_host(error: BaseException) -> bool:
+    """Whether the host name has no address (as on a machine with no internet access)."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    return isinstance(reason, socket.gaierror) and reason.errno == socket.EAI_NONAME
 
 
 def _describe(error: BaseException) -> str:

@@ -57,6 +57,7 @@ __all__ = [
     "CACHE_ENV",
     "FILES",
     "MIRRORS",
+    "DownloadError",
     "FileSpec",
     "cache_dir",
     "download",
@@ -95,6 +96,15 @@ MIRRORS: tuple[str, ...] = (
 
 CACHE_ENV = "RUNLAB_DATA_CACHE"
 """Environment variable: the root of runlab's dataset cache (MNIST goes in ``<root>/mnist``)."""
+
+
+
+class DownloadError(BackendError):
+    """No mirror served a file whole: the machine is offline, or every mirror failed.
+
+    The message says how each mirror failed. Files already in place are kept.
+    """
+
 
 # The names the 2018 tutorial saved the files under, accepted by load() and from_folder().
 _TUTORIAL_NAMES = {
@@ -148,8 +158,8 @@ def download(
 
     Raises:
         ValidationError: a mirror is not an http(s) URL, or ``retries`` is below 1.
-        BackendError: every mirror failed for a file (the message says how each failed), or
-            ``dest`` cannot be written.
+        DownloadError: every mirror failed for a file (the message says how each failed).
+        BackendError: ``dest`` cannot be written.
     """
     urls = mirror_urls(MIRRORS if mirrors is None else mirrors)
     if retries < 1:
@@ -188,7 +198,7 @@ def download(
                     break
                 failures.append(f"{url} ({reason})")
             else:
-                raise BackendError(
+                raise DownloadError(
                     f"could not download {target.name} from any mirror: {'; '.join(failures)}"
                 )
     return folder

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import time
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -347,6 +349,35 @@ class Workspace:
             return self._store_uri
         return None
 
+    @property
+    def location(self) -> str:
+        """Where the workspace is, for SDK code that prints ``ws.location``: the server's
+        ``host:port`` for a server-backed workspace (:meth:`connect`, a config with
+        ``server_url``), else this machine's host name (``socket.gethostname()``); runlab has
+        no regions."""
+        if self.server_url is not None:
+            return urllib.parse.urlsplit(self.server_url).netloc.rpartition("@")[2]
+        return socket.gethostname()
+
+    @property
+    def resource_group(self) -> str | None:
+        """What holds the workspace, for SDK code that prints ``ws.resource_group``: the
+        server's URL for a server-backed workspace; else the folder holding its config
+        (the folder that contains ``.runlab/``, or a plain ``config.json``); None for a
+        workspace opened from its URIs alone (``from_dict``, inside a job)."""
+        if self.server_url is not None:
+            return self.server_url
+        if self._config_path is None:
+            return None
+        folder = self._config_path.parent
+        return str(folder.parent if folder.name == CONFIG_DIR else folder)
+
+    @property
+    def subscription_id(self) -> str | None:
+        """Always None: runlab has no subscriptions or billing accounts. Kept so SDK code
+        that prints ``ws.subscription_id`` runs."""
+        return None
+
     def job_token(self) -> str | None:
         """The bearer token jobs of a server-backed workspace need to report back: the one
         given to :meth:`connect`, else ``RUNLAB_TOKEN``; None for any other workspace.
@@ -419,7 +450,7 @@ class Workspace:
         """A summary: name, where metadata and files live, the config file, counts."""
         return {
             "name": self._name,
-            "location": "local",
+            "location": self.location,
             "store_uri": self.store_uri,
             "artifact_uri": self._artifact_uri,
             "config_path": str(self._config_path) if self._config_path else None,

@@ -10,6 +10,8 @@ process on the machine).
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import os
 import signal
 import socket
@@ -52,11 +54,40 @@ def cluster_pids(cluster_id: str) -> list[int]:
     return found
 
 
+def _is_ray_process(pid: int) -> bool:
+    """Whether a process is one of Ray's own: the ``ray`` command, a program in Ray's
+    package, or a process Ray named (``ray::JobSupervisor``, ``ray-dashboard-...``)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return True  # gone: nothing to wait for
+    if argv[0].startswith(("ray::", "ray-dashboard-")):
+        return True
+    package = _ray_package()
+    return any(
+        os.path.basename(arg) == "ray" or (package and arg.startswith(package))
+        for arg in argv[:4]  # the interpreter, its options, the program
+    )
+
+
+@functools.cache
+def _ray_package() -> str:
+    """The folder of the installed ``ray`` package, ending in a separator ("" if none)."""
+    spec = importlib.util.find_spec("ray")
+    locations = spec.submodule_search_locations if spec else None
+    return os.path.join(locations[0], "") if locations else ""
+
+
 def stop_cluster_processes(
-    cluster_id: str, group_leaders: list[int], grace_s: float = 4.0
+    cluster_id: str, group_leaders: list[int], grace_s: float = 4.0, ray_grace_s: float = 1.0
 ) -> list[int]:
     """SIGTERM to each of ``group_leaders``' process groups and to every process of the
-    cluster, then SIGKILL, by pid, to every one still alive after ``grace_s``.
+    cluster, then SIGKILL, by pid, to every one still alive after the grace time.
+
+    runlab's own processes (job entries recording a canceled run, the monitor) get
+    ``grace_s``. Ray's own take many seconds to shut down gracefully (the head, the GCS and
+    the raylets wait on one another) although nothing is left to save, so once only they
+    are left, they get ``ray_grace_s`` from the SIGTERM.
 
     Returns:
         The pids still alive at the end (empty when everything stopped).
@@ -74,10 +105,13 @@ def stop_cluster_processes(
     for pid in cluster_pids(cluster_id):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if not any(process_alive(pid) for pid in group_leaders) and not cluster_pids(cluster_id):
+    start = time.monotonic()
+    while (elapsed := time.monotonic() - start) < grace_s:
+        left = cluster_pids(cluster_id)
+        if not left and not any(process_alive(pid) for pid in group_leaders):
             return []
+        if elapsed >= ray_grace_s and all(_is_ray_process(pid) for pid in left):
+            break
         time.sleep(0.1)
     for pid in cluster_pids(cluster_id):
         with contextlib.suppress(ProcessLookupError, PermissionError):

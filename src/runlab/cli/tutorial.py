@@ -1,0 +1,50 @@
+"""``runlab tutorial mnist``: the Azure ML SDK's MNIST tutorial, end to end, on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runlab.cli.output import console
+
+__all__ = ["tutorial_app"]
+
+tutorial_app = typer.Typer(
+    help="Tutorials that run end to end on this machine.", no_args_is_help=True
+)
+
+
+@tutorial_app.command("mnist")
+def mnist(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A folder holding MNIST's four files (e.g. train-images-idx3-ubyte.gz),"
+            " used instead of downloading them.",
+            show_default=False,
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path,
+        typer.Option(
+            "--workdir", "-d",
+            help="The tutorial's folder: its workspace, scripts and figure; reused if it"
+            " exists.",
+        ),
+    ] = Path("runlab-tutorial"),
+) -> None:
+    """Train scikit-learn's logistic regression on MNIST here and on a Ray cluster, track both,
+    register the model: the Azure ML SDK v1 tutorial, end to end.
+
+    Without internet access and without --data, it says so and uses scikit-learn's bundled
+    digits instead.
+    """
+    from runlab.tutorial.mnist import run_tutorial
+    from runlab.tutorial.report import print_report
+
+    out = console()
+    outcome = run_tutorial(workdir, data, console=out)
+    print_report(outcome, out)

@@ -1,0 +1,1 @@
+"""Mirrors ``azureml.train``; its one module here is :mod:`.estimator`."""
