@@ -11,22 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from runlab.compute.processes import process_alive, processes
-from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_cluster_processes
+from runlab.compute.ray._processes import cluster_pids, free_ports, stop_cluster_processes
 
 
 def ray_cluster_pids() -> list[int]:
     """Every live process on this machine that belongs to a cluster runlab started."""
-    found = []
-    for pid in processes():
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        marked = any(item.startswith(f"{CLUSTER_MARKER}=".encode()) for item in environ)
-        if marked and process_alive(pid):
-            found.append(pid)
-    return found
+    return cluster_pids(None)
 
 
 @pytest.fixture(scope="session")

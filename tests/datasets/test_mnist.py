@@ -553,3 +553,14 @@ def test_cli_errors_are_one_line(
     dest = tmp_path / "dest"
     left = files_in(dest) if dest.exists() else []
     assert f"{mnist.TRAIN_LABELS}.gz" not in left and not [n for n in left if n[0] == "."]
+
+
+def test_an_unknown_host_is_asked_once_and_a_refusal_again(tmp_path: Path) -> None:
+    unknown = "http://mnist.runlab-test.invalid/"  # .invalid never resolves (RFC 2606)
+    refused = f"http://127.0.0.1:{closed_port()}/m/"
+    with pytest.raises(mnist.DownloadError) as raised:
+        mnist.download(tmp_path / "dest", [unknown, refused], retries=3, show_progress=False)
+    unknown_part, refused_part = str(raised.value).split(f"; {refused} (")
+    assert f"{unknown} (" in unknown_part and "attempts" not in unknown_part
+    assert refused_part.endswith("; 3 attempts)")
+    assert isinstance(raised.value, BackendError)  # what callers that predate it catch

@@ -101,6 +101,7 @@ class Outcome:
     cluster: TrainingResult | None = None
     model: tuple[str, int, str] | None = None  # name, version, id
     stage_s: dict[str, float] = field(default_factory=dict)
+    cluster_start_s: float | None = None  # the cluster's start, behind the local fit
 
 
 class _Stages:
@@ -212,16 +213,17 @@ def _run_stages(
                 out.print(f"(meanwhile {CLUSTER_NAME!r} starts in the background)")
                 outcome.local = _train_locally(experiment, data, arrays, outcome.figure, out)
             with stages.stage("cluster"):
-                cluster = starting.result()
+                cluster, outcome.cluster_start_s = starting.result()
                 cluster.wait_for_completion(show_output=True)
                 out.print(
-                    f"Cluster {CLUSTER_NAME!r} is up at {cluster.address};"
-                    " its nodes start as jobs ask for them"
+                    f"Cluster {CLUSTER_NAME!r} is up at {cluster.address}; its start took"
+                    f" {outcome.cluster_start_s:.1f} s during the local fit. Its nodes"
+                    " start as jobs ask for them."
                 )
             _train_on_cluster(experiment, cluster, datastore, data, stages, outcome, out)
         finally:
             with contextlib.suppress(Exception):  # a failed start cleaned up after itself
-                cluster = starting.result()
+                cluster = starting.result()[0]
             if cluster is not None:
                 with stages.stage("delete"):
                     cluster.delete()
@@ -273,16 +275,18 @@ def _delete_leftover(workspace: Workspace, out: Console) -> None:
     leftover.delete()
 
 
-def _create_cluster(workspace: Workspace) -> RayCompute:
-    """The tutorial's cluster: STANDARD_D2_V2 nodes (2 CPUs), between 0 and 2 of them."""
+def _create_cluster(workspace: Workspace) -> tuple[RayCompute, float]:
+    """The tutorial's cluster, STANDARD_D2_V2 nodes (2 CPUs) between 0 and 2 of them, and
+    the seconds its start took."""
     from runlab.clusters import ComputeTarget
     from runlab.compute.ray import RayCompute
 
     config = RayCompute.provisioning_configuration(
         vm_size="STANDARD_D2_V2", min_nodes=0, max_nodes=2, idle_seconds_before_scaledown=60
     )
+    start = time.perf_counter()
     cluster: RayCompute = ComputeTarget.create(workspace, CLUSTER_NAME, config)
-    return cluster
+    return cluster, time.perf_counter() - start
 
 
 def _train_on_cluster(

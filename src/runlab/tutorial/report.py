@@ -57,6 +57,11 @@ def print_report(outcome: Outcome, console: Console) -> None:
     times.add_row("[bold]Total", f"[bold]{sum(outcome.stage_s.values()):.1f}", "")
     times.add_row("Everything but the two fits", f"{overhead_s(outcome):.1f}", "")
     console.print(times)
+    if outcome.cluster_start_s is not None:
+        console.print(
+            f"The cluster's start took {outcome.cluster_start_s:.1f} s, in the background"
+            " during the local fit: its stage shows only what was left to wait."
+        )
 
     where = shlex.quote(str(outcome.workspace_folder))
     console.print("Look next:")

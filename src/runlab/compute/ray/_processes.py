@@ -40,16 +40,21 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def cluster_pids(cluster_id: str) -> list[int]:
-    """The live processes (not zombies) that carry ``cluster_id``'s marker."""
-    needle = f"{CLUSTER_MARKER}={cluster_id}".encode()
+def cluster_pids(cluster_id: str | None) -> list[int]:
+    """The live processes (not zombies) that carry ``cluster_id``'s marker (any cluster's,
+    for None)."""
+    needle = f"{CLUSTER_MARKER}={cluster_id or ''}".encode()
     found = []
     for pid in processes():
         try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if needle in environ.split(b"\0") and process_alive(pid):
+        if cluster_id is None:
+            marked = any(item.startswith(needle) for item in environ)
+        else:
+            marked = needle in environ
+        if marked and process_alive(pid):
             found.append(pid)
     return found
 
