@@ -39,8 +39,7 @@ def mnist(
     """Train scikit-learn's logistic regression on MNIST here and on a Ray cluster, track both,
     register the model: the Azure ML SDK v1 tutorial, end to end.
 
-    Without internet access and without --data, it says so and uses scikit-learn's bundled
-    digits instead.
+    Offline and without --data, it says so and uses scikit-learn's bundled digits instead.
     """
     from runlab.tutorial.mnist import run_tutorial
     from runlab.tutorial.report import print_report
