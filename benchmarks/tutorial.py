@@ -9,14 +9,15 @@ target (issue 7): everything but the two model fits takes at most 15 s altogethe
     .venv/bin/python benchmarks/tutorial.py --runs 3     # medians over three tutorials
 
 Each tutorial runs in a fresh temporary folder (a new workspace, a new cluster) with its own
-dataset cache, in this process, through :func:`runlab.tutorial.mnist.run_tutorial`; what the
-stages print is discarded. The local fit shares the two cores with the cluster's start, which
+dataset cache, in this process, through :func:`runlab.tutorial.mnist.run_tutorial`; what it
+prints is discarded. The local fit shares the two cores with the cluster's start, which
 overlaps it, so its "fit" includes that contention.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
@@ -44,8 +45,11 @@ def one_tutorial(digits: bool) -> Outcome:
         if digits:
             mnist.MIRRORS = ("http://mnist.runlab-test.invalid/",)  # never resolves
         data = None if digits else SHARED_MNIST
-        quiet = Console(file=io.StringIO(), width=120)
-        return run_tutorial(Path(folder) / "tutorial", data, console=quiet)
+        printed = io.StringIO()  # the stages, the job's log and the progress bars
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            return run_tutorial(
+                Path(folder) / "tutorial", data, console=Console(file=printed, width=120)
+            )
 
 
 def main() -> None:
