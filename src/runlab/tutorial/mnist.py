@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
@@ -161,10 +162,10 @@ def _open_or_create(folder: Path, out: Console) -> Workspace:
     config_file = folder / CONFIG_DIR / CONFIG_FILE
     if config_file.is_file():
         workspace = Workspace.from_config(config_file)
-        out.print(f"Reusing workspace {workspace.name!r} in {folder}")
+        _say(out, f"Reusing workspace {workspace.name!r} in {folder}")
     else:
         workspace = Workspace.create("runlab-tutorial", path=folder)
-        out.print(f"Created workspace {workspace.name!r} in {folder}")
+        _say(out, f"Created workspace {workspace.name!r} in {folder}")
     return workspace
 
 
@@ -181,11 +182,12 @@ def _run_stages(
                 " so. To use MNIST, run again on a machine with internet access, or give"
                 " its four files with --data DIR.",
             )
-            out.print(f"[dim]Why: {data.reason}[/dim]", markup=True)
+            out.print(Text(f"Why: {data.reason}", style="dim"))
         arrays = data.load()
-        out.print(
+        _say(
+            out,
             f"{data.label}: {len(arrays[0]):,} training and {len(arrays[2]):,} test images"
-            f" in {data.folder}"
+            f" in {data.folder}",
         )
     with stages.stage("figure"):
         outcome.figure = mnist.sample_grid(
@@ -193,14 +195,14 @@ def _run_stages(
             outcome.workspace_folder / f"{data.name}-sample.png",
             title=f"{data.label}: {SAMPLE_SIZE} random training images",
         )
-        out.print(f"Saved {outcome.figure}")
+        _say(out, f"Saved {outcome.figure}")
     with stages.stage("upload"):
         datastore = workspace.get_default_datastore()
         datastore.upload_files(
             [data.folder / f"{name}.gz" for name in mnist.FILES],
             relative_root=data.folder, target_path=data.name, overwrite=True,
         )
-        out.print(f"Uploaded to datastore {datastore.name!r}, folder {data.name}/")
+        _say(out, f"Uploaded to datastore {datastore.name!r}, folder {data.name}/")
     experiment = Experiment(workspace, EXPERIMENT_NAME)
     # The cluster starts while the local model fits, as the SDK's ComputeTarget.create
     # provisions in the background; the cluster stage then waits for what is left.
@@ -210,15 +212,16 @@ def _run_stages(
         cluster = None
         try:
             with stages.stage("local"):
-                out.print(f"(meanwhile {CLUSTER_NAME!r} starts in the background)")
+                _say(out, f"(meanwhile {CLUSTER_NAME!r} starts in the background)")
                 outcome.local = _train_locally(experiment, data, arrays, outcome.figure, out)
             with stages.stage("cluster"):
                 cluster, outcome.cluster_start_s = starting.result()
                 cluster.wait_for_completion(show_output=True)
-                out.print(
+                _say(
+                    out,
                     f"Cluster {CLUSTER_NAME!r} is up at {cluster.address}; its start took"
                     f" {outcome.cluster_start_s:.1f} s during the local fit. Its nodes"
-                    " start as jobs ask for them."
+                    " start as jobs ask for them.",
                 )
             _train_on_cluster(experiment, cluster, datastore, data, stages, outcome, out)
         finally:
@@ -227,7 +230,7 @@ def _run_stages(
             if cluster is not None:
                 with stages.stage("delete"):
                     cluster.delete()
-                    out.print(f"Deleted {CLUSTER_NAME!r}: none of its processes is left")
+                    _say(out, f"Deleted {CLUSTER_NAME!r}: none of its processes is left")
 
 
 def _train_locally(
@@ -259,7 +262,7 @@ def _train_locally(
             )
         accuracy = float(np.average(clf.predict(X_test) == y_test))
         run.log("accuracy", accuracy)
-        out.print(f"Run {run.id}: accuracy {accuracy:.4f}, fit in {fit_s:.1f} s")
+        _say(out, f"Run {run.id}: accuracy {accuracy:.4f}, fit in {fit_s:.1f} s")
         return TrainingResult(run.id, accuracy, fit_s)
 
 
@@ -271,7 +274,7 @@ def _delete_leftover(workspace: Workspace, out: Console) -> None:
         leftover = ComputeTarget(workspace, CLUSTER_NAME)
     except NotFoundError:
         return
-    out.print(f"Deleting {CLUSTER_NAME!r}, left over from an earlier tutorial")
+    _say(out, f"Deleting {CLUSTER_NAME!r}, left over from an earlier tutorial")
     leftover.delete()
 
 
@@ -319,8 +322,8 @@ def _train_on_cluster(
         raise
     metrics = run.get_metrics()
     with stages.stage("results"):
-        out.print(f"Metrics: {metrics}")
-        out.print(f"Files: {run.get_file_names()}")
+        _say(out, f"Metrics: {metrics}")
+        _say(out, f"Files: {run.get_file_names()}")
     outcome.cluster = TrainingResult(run.id, float(metrics["accuracy"]), _running_s(details))
     with stages.stage("register"):
         model = run.register_model(
@@ -328,7 +331,7 @@ def _train_on_cluster(
             model_path=MODEL_FILE,
             tags={"dataset": data.label, "regularization": str(REGULARIZATION)},
         )
-        out.print(f"Registered {model.name}, id {model.id}, version {model.version}")
+        _say(out, f"Registered {model.name}, id {model.id}, version {model.version}")
         outcome.model = (model.name, model.version, model.id)
 
 
@@ -346,7 +349,7 @@ def _wait_until_running(run: Run, out: Console) -> None:
     while True:
         status = RunStatus(run.get_status())
         if status != last:
-            out.print(f"  {time.perf_counter() - start:5.1f} s  {run.id}: {status.value}")
+            _say(out, f"  {time.perf_counter() - start:5.1f} s  {run.id}: {status.value}")
             last = status
         if status is RunStatus.RUNNING or status.is_terminal:
             return
@@ -361,6 +364,11 @@ def _running_s(details: dict[str, Any]) -> float:
     if not started or not ended:
         return 0.0
     return (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+
+
+def _say(out: Console, line: str) -> None:
+    """Print a line as it is: paths and values in it are never taken for Rich markup."""
+    out.print(line, markup=False, highlight=False)
 
 
 @contextmanager
