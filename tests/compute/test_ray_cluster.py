@@ -224,13 +224,16 @@ def test_attach_submit_detach(workspace: Workspace, source: Path, own_head: str)
 def test_a_job_pending_past_its_deadline_fails_and_update_scales(
     workspace: Workspace, source: Path
 ) -> None:
+    # One node, up before the first job: a node started on demand can itself take longer than
+    # the 4 s deadline on a busy machine, and the first job must not be the one that fails.
     config = RayCompute.provisioning_configuration(
-        None, cpu=1, min_nodes=0, max_nodes=1, idle_seconds_before_scaledown=5,
+        None, cpu=1, min_nodes=1, max_nodes=1, idle_seconds_before_scaledown=5,
         pending_timeout_s=4,
     )  # fmt: skip
     target = RayCompute.create(workspace, "tiny", config)
     cluster_id = target._record.state["cluster_id"]
     try:
+        target.wait_for_completion(min_node_count=1, timeout_in_minutes=1)
         experiment = Experiment(workspace, "pending")
         long_job = ScriptRunConfig(source, "train.py", ["600"], compute_target="tiny")
         first = experiment.submit(long_job)
