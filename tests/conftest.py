@@ -1,10 +1,11 @@
-"""Fixtures shared by every test package: real databases."""
+"""Fixtures shared by every test package: real databases, and a job folder of the test's own."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,11 @@ def postgres_url(postgres_available: None) -> Iterator[str]:
     yield f"{base}/{name}"
     with _postgres_admin_connection() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``RUNLAB_JOB_ROOT`` in the test's own folder: where its jobs unpack and run."""
+    root = tmp_path / "jobs"
+    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(root))
+    return root

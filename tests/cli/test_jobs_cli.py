@@ -19,9 +19,7 @@ def invoke(*args: str | Path) -> Result:
     return runner.invoke(app, [str(arg) for arg in args])
 
 
-@pytest.fixture(autouse=True)
-def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(tmp_path / "jobs"))
+pytestmark = pytest.mark.usefixtures("job_root")  # in tests/conftest.py
 
 
 @pytest.fixture

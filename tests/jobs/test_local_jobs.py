@@ -39,11 +39,7 @@ with open("outputs/model.pkl", "wb") as handle:
 """
 
 
-@pytest.fixture(autouse=True)
-def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "jobs"
-    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(root))
-    return root
+pytestmark = pytest.mark.usefixtures("job_root")  # in tests/conftest.py
 
 
 @pytest.fixture

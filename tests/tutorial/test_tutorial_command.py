@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def no_cluster_left() -> object:
+def no_cluster_left() -> Iterator[None]:
     """Fails the test if a process of a runlab Ray cluster outlives it."""
     before = set(cluster_pids(None))
     yield

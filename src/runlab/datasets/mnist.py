@@ -98,7 +98,6 @@ CACHE_ENV = "RUNLAB_DATA_CACHE"
 """Environment variable: the root of runlab's dataset cache (MNIST goes in ``<root>/mnist``)."""
 
 
-
 class DownloadError(BackendError):
     """No mirror served a file whole: the machine is offline, or every mirror failed.
 

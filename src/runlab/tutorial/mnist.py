@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from runlab.cli.output import run_duration
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
 from runlab.entities import RunStatus
@@ -100,7 +101,7 @@ class Outcome:
     figure: Path | None = None
     local: TrainingResult | None = None
     cluster: TrainingResult | None = None
-    model: tuple[str, int, str] | None = None  # name, version, id
+    model: tuple[str, int] | None = None  # name, version
     stage_s: dict[str, float] = field(default_factory=dict)
     cluster_start_s: float | None = None  # the cluster's start, behind the local fit
 
@@ -315,7 +316,7 @@ def _train_on_cluster(
             run = experiment.submit(config, tags={"dataset": data.label, "where": "cluster"})
             _wait_until_running(run, out)
         with stages.stage("remote"):
-            details = run.wait_for_completion(show_output=True)
+            run.wait_for_completion(show_output=True)
     except BaseException:
         if run is not None and not RunStatus(run.get_status()).is_terminal:
             run.cancel()
@@ -324,7 +325,9 @@ def _train_on_cluster(
     with stages.stage("results"):
         _say(out, f"Metrics: {metrics}")
         _say(out, f"Files: {run.get_file_names()}")
-    outcome.cluster = TrainingResult(run.id, float(metrics["accuracy"]), _running_s(details))
+    record = experiment.workspace.store.get_run(run.id)
+    running_s = run_duration(record.start_time, record.end_time) or 0.0
+    outcome.cluster = TrainingResult(run.id, float(metrics["accuracy"]), running_s)
     with stages.stage("register"):
         model = run.register_model(
             model_name=model_name(data),
@@ -332,7 +335,7 @@ def _train_on_cluster(
             tags={"dataset": data.label, "regularization": str(REGULARIZATION)},
         )
         _say(out, f"Registered {model.name}, id {model.id}, version {model.version}")
-        outcome.model = (model.name, model.version, model.id)
+        outcome.model = (model.name, model.version)
 
 
 def _copy_scripts(folder: Path) -> Path:
@@ -354,16 +357,6 @@ def _wait_until_running(run: Run, out: Console) -> None:
         if status is RunStatus.RUNNING or status.is_terminal:
             return
         time.sleep(0.1)
-
-
-def _running_s(details: dict[str, Any]) -> float:
-    """How long the run's script ran, from its start and end times."""
-    from datetime import datetime
-
-    started, ended = details.get("startTimeUtc"), details.get("endTimeUtc")
-    if not started or not ended:
-        return 0.0
-    return (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
 
 
 def _say(out: Console, line: str) -> None:

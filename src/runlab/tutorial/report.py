@@ -72,7 +72,7 @@ def print_report(outcome: Outcome, console: Console) -> None:
     if outcome.cluster:
         lines.append(f"runlab -w {where} run logs {outcome.cluster.run_id}")
     if outcome.model:
-        name, version, _ = outcome.model
+        name, version = outcome.model
         lines.append(f"runlab -w {where} model show {name}:{version}")
     lines.append(f"runlab -w {where} server   # then open http://127.0.0.1:8765/")
     for line in lines:
