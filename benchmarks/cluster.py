@@ -25,7 +25,7 @@ from runlab.compute.ray import RayCompute
 from runlab.compute.ray._processes import cluster_pids
 from runlab.jobs import ScriptRunConfig
 
-SLEEP = 'import sys, time\ntime.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)\n'
+SLEEP = "import sys, time\ntime.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)\n"
 
 
 def _until(run: Run, states: set[str], started: float, poll_s: float = 0.05) -> float:
@@ -82,8 +82,10 @@ def main() -> int:
             jobs = cluster.client.client
             entrypoint = shlex.join([sys.executable, "-c", "import time; time.sleep(1)"])
             started = time.perf_counter()
-            ids = [jobs.submit_job(entrypoint=entrypoint, entrypoint_num_cpus=1)
-                   for _ in range(args.jobs)]
+            ids = [
+                jobs.submit_job(entrypoint=entrypoint, entrypoint_num_cpus=1)
+                for _ in range(args.jobs)
+            ]
             for job_id in ids:
                 while not jobs.get_job_status(job_id).is_terminal():
                     time.sleep(0.2)
@@ -99,8 +101,12 @@ def main() -> int:
     for name, value in figures.items():
         print(f"{name:32s} {value:8.2f}")
     print(f"{'ray processes left':32s} {len(left):8d}")
-    print("targets: throughput_ratio >= 0.8:", figures["throughput_ratio"] >= 0.8,
-          "| warm submit-to-Running <= 2 s:", figures["warm_submit_to_running_s"] <= 2.0)
+    print(
+        "targets: throughput_ratio >= 0.8:",
+        figures["throughput_ratio"] >= 0.8,
+        "| warm submit-to-Running <= 2 s:",
+        figures["warm_submit_to_running_s"] <= 2.0,
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     return 1 if left else 0

@@ -84,9 +84,7 @@ def main() -> None:
     print()
     met = statistics.median(overhead) <= TARGET_OVERHEAD_S
     cluster_s = statistics.median([o.cluster_start_s or 0.0 for o in outcomes])
-    first_run_s = statistics.median(
-        [o.stage_s["submit"] + o.stage_s["remote"] for o in outcomes]
-    )
+    first_run_s = statistics.median([o.stage_s["submit"] + o.stage_s["remote"] for o in outcomes])
     verdict = f"<= {TARGET_OVERHEAD_S:.0f} s: {'met' if met else 'NOT met'}"
     comparisons = [
         ["everything but the fits", f"{statistics.median(overhead):.1f} s", "-", "-", verdict],

@@ -74,7 +74,9 @@ def test_store_once_and_restore(tmp_path: Path) -> None:
     assert store.list_files("snapshots") == [f"snapshots/{snapshot.snapshot_id}.tar.gz"]
     restored = restore_snapshot(store, snapshot.snapshot_id, tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in restored) == [
-        "pkg/m.py", "run.sh", "train.py",
+        "pkg/m.py",
+        "run.sh",
+        "train.py",
     ]
     assert (tmp_path / "out" / "pkg" / "m.py").read_bytes() == b"m"
     assert (tmp_path / "out" / "run.sh").stat().st_mode & 0o100

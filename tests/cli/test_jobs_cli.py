@@ -42,8 +42,19 @@ def test_submit_with_arguments_then_read_the_log(tmp_path: Path, workspace: Work
     (source / "train.py").write_text("import sys\nprint('args:', sys.argv[1:])\n")
     ws_dir = tmp_path / "ws"
     result = invoke(
-        "-w", ws_dir, "run", "submit", "-e", "cli", "--source", source, "--wait",
-        "train.py", "--", "--regularization", "0.8",
+        "-w",
+        ws_dir,
+        "run",
+        "submit",
+        "-e",
+        "cli",
+        "--source",
+        source,
+        "--wait",
+        "train.py",
+        "--",
+        "--regularization",
+        "0.8",
     )
     run_id = _submitted_run_id(result)
     assert "args: ['--regularization', '0.8']" in result.stdout

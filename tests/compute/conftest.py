@@ -42,8 +42,10 @@ def own_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     gcs, dashboard, client, agent, grpc, metrics, runtime = free_ports(7)
     marker = f"test-{os.getpid()}"
     environment = os.environ | {
-        "RAY_TMPDIR": str(temp_dir), "RAY_AUTH_MODE": "disabled",
-        "RUNLAB_RAY_CLUSTER": marker, "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_TMPDIR": str(temp_dir),
+        "RAY_AUTH_MODE": "disabled",
+        "RUNLAB_RAY_CLUSTER": marker,
+        "RAY_USAGE_STATS_ENABLED": "0",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     head = subprocess.Popen(

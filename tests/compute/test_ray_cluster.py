@@ -96,16 +96,15 @@ def test_runs_complete_and_nodes_scale_up_then_down(
     # 3 jobs of 1 CPU each on nodes of 2 CPUs: the autoscaler needed its second node.
     assert most_nodes == 2
     idle = _wait(
-        lambda: (status := cluster.get_status()).current_node_count == 0 and status, 90,
+        lambda: (status := cluster.get_status()).current_node_count == 0 and status,
+        90,
         "the cluster to scale back to min_nodes=0",
     )
     assert idle.serialize()["currentNodeCount"] == 0
     assert idle.serialize()["scaleSettings"]["maxNodeCount"] == 2
 
 
-def test_the_target_is_found_by_name_everywhere(
-    workspace: Workspace, cluster: RayCompute
-) -> None:
+def test_the_target_is_found_by_name_everywhere(workspace: Workspace, cluster: RayCompute) -> None:
     from runlab.clusters import ComputeTarget
 
     found = ComputeTarget(workspace, "cpu-cluster")

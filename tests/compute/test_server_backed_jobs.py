@@ -161,7 +161,10 @@ def _check_run(run: Run, served: Served) -> None:
 
 @pytest.mark.usefixtures("ray_installed")
 def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
-    connected: Workspace, served: Served, source: Path, own_head: str,
+    connected: Workspace,
+    served: Served,
+    source: Path,
+    own_head: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert connected.server_url == served.url
@@ -223,7 +226,10 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
 
 
 def test_a_local_job_of_a_served_workspace_reports_through_the_server(
-    connected: Workspace, served: Served, source: Path, monkeypatch: pytest.MonkeyPatch,
+    connected: Workspace,
+    served: Served,
+    source: Path,
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("RUNLAB_JOB_ROOT", str(tmp_path / "jobs"))

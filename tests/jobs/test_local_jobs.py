@@ -92,7 +92,10 @@ print(run.id, run.get_status())
     assert model == {"weights": [1, 2, 3]}
     assert run.get_parameters() == {"regularization": "0.8", "name": "first"}
     assert json.loads(run.get_properties()["runlab.arguments"]) == [
-        "--regularization", "0.8", "--name", "first",
+        "--regularization",
+        "0.8",
+        "--name",
+        "first",
     ]
     assert run.type == "local"
 
@@ -264,7 +267,9 @@ def test_estimator_passes_script_params(tmp_path: Path, experiment: Experiment) 
         """,
     )
     estimator = Estimator(
-        source, "train.py", script_params={"--regularization": 0.5, "--verbose": None},
+        source,
+        "train.py",
+        script_params={"--regularization": 0.5, "--verbose": None},
         user_managed=True,
     )
     run = experiment.submit(estimator)
@@ -298,8 +303,10 @@ def test_data_references_become_local_paths(tmp_path: Path, experiment: Experime
         source,
         "train.py",
         arguments=[
-            "--mounted", datastore.path("sets/mnist").as_mount(),
-            "--copied", datastore.path("sets/mnist").as_download(),
+            "--mounted",
+            datastore.path("sets/mnist").as_mount(),
+            "--copied",
+            datastore.path("sets/mnist").as_download(),
         ],
     )
     run = experiment.submit(config)

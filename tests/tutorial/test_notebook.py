@@ -39,14 +39,17 @@ CELL_TIMEOUT_S = 900
 MIN_ACCURACY = {"mnist": 0.92, "digits": 0.9}
 EXPERIMENT = "Tutorial-sklearn-mnist"
 ACCURACY_CELL = "print(np.average(y_hat == y_test))"
-FIGURE_CELL = "plt.suptitle(f\"{data.label}"
+FIGURE_CELL = 'plt.suptitle(f"{data.label}'
 
 
 @pytest.fixture(scope="module", autouse=True)
 def notebook_tools() -> None:
     """Skip, saying why, when the notebook cannot be run here."""
-    for module, package in (("nbclient", "nbclient"), ("nbformat", "nbformat"),
-                            ("ipykernel", "ipykernel")):
+    for module, package in (
+        ("nbclient", "nbclient"),
+        ("nbformat", "nbformat"),
+        ("ipykernel", "ipykernel"),
+    ):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"running the notebook needs {package}: pip install {package}")
 
@@ -109,7 +112,8 @@ def outputs_of(notebook: Any, source: str) -> list[Any]:
 def stdout_of(notebook: Any, source: str) -> str:
     """What the code cell whose source contains ``source`` printed."""
     return "".join(
-        output.get("text", "") for output in outputs_of(notebook, source)
+        output.get("text", "")
+        for output in outputs_of(notebook, source)
         if output.output_type == "stream" and output.name == "stdout"
     )
 
@@ -123,8 +127,11 @@ def test_the_tutorial_notebook_runs_end_to_end(tmp_path: Path) -> None:
     workspace_folder = tmp_path / "runlab-tutorial"
     clusters = Clusters(workspace_folder)
     client = NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}}, on_cell_executed=clusters.look,
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        on_cell_executed=clusters.look,
     )
     try:
         client.execute()
@@ -137,8 +144,11 @@ def test_the_tutorial_notebook_runs_end_to_end(tmp_path: Path) -> None:
     if SHARED_MNIST.is_dir():
         assert not offline, "the notebook must use the MNIST given in its cache"
     least = MIN_ACCURACY["digits" if offline else "mnist"]
-    figures = [output for output in outputs_of(notebook, FIGURE_CELL)
-               if "image/png" in output.get("data", {})]
+    figures = [
+        output
+        for output in outputs_of(notebook, FIGURE_CELL)
+        if "image/png" in output.get("data", {})
+    ]
     assert len(figures) == 1, "the cell of sample digits draws one figure"
     printed = re.findall(r"^(0\.\d+|1\.0)$", stdout_of(notebook, ACCURACY_CELL), re.MULTILINE)
     assert len(printed) == 1 and float(printed[0]) >= least, printed

@@ -21,9 +21,7 @@ compute_app = typer.Typer(
     no_args_is_help=True,
 )
 
-NameArgument = Annotated[
-    str, typer.Argument(help="The compute target's name.", show_default=False)
-]
+NameArgument = Annotated[str, typer.Argument(help="The compute target's name.", show_default=False)]
 
 
 def _ray(workspace_target: object, name: str) -> RayCompute:
@@ -50,7 +48,9 @@ def create_compute(
     """Start a Ray cluster on this machine, owned by the workspace."""
     workspace = open_workspace(ctx, workspace_path)
     config = RayCompute.provisioning_configuration(
-        vm_size, min_nodes=min_nodes, max_nodes=max_nodes,
+        vm_size,
+        min_nodes=min_nodes,
+        max_nodes=max_nodes,
         idle_seconds_before_scaledown=idle_seconds,
     )
     with console().status(Text(f"Starting cluster {name}...")):
@@ -69,8 +69,12 @@ def attach_compute(
     ],
     token_file: Annotated[
         Path | None,
-        typer.Option("--token-file", help="A file with the cluster's auth token.",
-                     exists=True, show_default=False),
+        typer.Option(
+            "--token-file",
+            help="A file with the cluster's auth token.",
+            exists=True,
+            show_default=False,
+        ),
     ] = None,
     workspace_path: WorkspaceOption = None,
 ) -> None:
@@ -94,8 +98,12 @@ def list_compute(ctx: typer.Context, workspace_path: WorkspaceOption = None) -> 
         target = _ray(found, name)
         status = target.get_status()
         table.add_row(
-            Text(name), "owned" if target.owned else "attached", Text(target.address),
-            status.vm_size, str(status.current_node_count), status.provisioning_state,
+            Text(name),
+            "owned" if target.owned else "attached",
+            Text(target.address),
+            status.vm_size,
+            str(status.current_node_count),
+            status.provisioning_state,
         )
     console().print(table)
 
@@ -116,19 +124,24 @@ def show_compute(
         return
     status = details["status"]
     scale = details["properties"]["scaleSettings"]
-    console().print(key_value_table(
-        [
-            ("Name", name),
-            ("Kind", "owned" if target.owned else "attached"),
-            ("Address", target.address),
-            ("VM size", status["vmSize"]),
-            ("Min/max nodes", f"{scale.get('minNodeCount', '-')}/{scale.get('maxNodeCount', '-')}"),
-            ("Provisioning", status["provisioningState"]),
-            ("Allocation", status["allocationState"]),
-            ("Nodes", f"{status['currentNodeCount']} (target {status['targetNodeCount']})"),
-        ],
-        title=f"Compute target {name}",
-    ))
+    console().print(
+        key_value_table(
+            [
+                ("Name", name),
+                ("Kind", "owned" if target.owned else "attached"),
+                ("Address", target.address),
+                ("VM size", status["vmSize"]),
+                (
+                    "Min/max nodes",
+                    f"{scale.get('minNodeCount', '-')}/{scale.get('maxNodeCount', '-')}",
+                ),
+                ("Provisioning", status["provisioningState"]),
+                ("Allocation", status["allocationState"]),
+                ("Nodes", f"{status['currentNodeCount']} (target {status['targetNodeCount']})"),
+            ],
+            title=f"Compute target {name}",
+        )
+    )
     for node in target.list_nodes():
         say(f"  node {node['nodeId']}: {node['nodeState']}")
 

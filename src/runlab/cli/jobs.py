@@ -28,9 +28,7 @@ def submit_run(
     experiment: Annotated[
         str, typer.Option("--experiment", "-e", help="The experiment to run it in.")
     ],
-    target: Annotated[
-        str, typer.Option("--target", "-t", help="The compute target.")
-    ] = "local",
+    target: Annotated[str, typer.Option("--target", "-t", help="The compute target.")] = "local",
     source: Annotated[
         Path, typer.Option("--source", "-s", help="The source folder, snapshotted.")
     ] = Path("."),

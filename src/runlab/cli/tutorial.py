@@ -30,9 +30,9 @@ def mnist(
     workdir: Annotated[
         Path,
         typer.Option(
-            "--workdir", "-d",
-            help="The tutorial's folder: its workspace, scripts and figure; reused if it"
-            " exists.",
+            "--workdir",
+            "-d",
+            help="The tutorial's folder: its workspace, scripts and figure; reused if it exists.",
         ),
     ] = Path("runlab-tutorial"),
 ) -> None:

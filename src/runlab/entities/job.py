@@ -36,9 +36,7 @@ class JobSpec:
     arguments: list[str | dict[str, Any]]
     environment: dict[str, Any]
     # Kept out of the repr: it may hold RUNLAB_TOKEN (a server-backed workspace's jobs).
-    environment_variables: dict[str, str] = dataclasses.field(
-        default_factory=dict, repr=False
-    )
+    environment_variables: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
     use_gpu: bool = False
     heartbeat_interval_s: float = 5.0
     max_concurrent_runs: int = 1

@@ -26,6 +26,7 @@ def check_arguments(arguments: Sequence[Any] | None) -> list[Argument]:
             a data reference.
     """
     from runlab.data import DataReference
+
     if arguments is None:
         return []
     if isinstance(arguments, str | bytes) or not isinstance(arguments, Sequence):

@@ -184,11 +184,15 @@ class JobEntry:
         return str(resolved.python)
 
     def _spawn_and_wait(self, python: str, arguments: list[str]) -> int:
-        environment = os.environ | self.spec.environment_variables | {
-            ENV_RUN_ID: self.spec.run_id,
-            ENV_WORKSPACE: json.dumps(self.spec.workspace),
-            "PYTHONUNBUFFERED": "1",
-        }
+        environment = (
+            os.environ
+            | self.spec.environment_variables
+            | {
+                ENV_RUN_ID: self.spec.run_id,
+                ENV_WORKSPACE: json.dumps(self.spec.workspace),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         driver_log = (self.logs / "driver.log").open("ab")
         try:
             self.child = subprocess.Popen(

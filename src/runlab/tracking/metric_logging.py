@@ -86,9 +86,7 @@ class MetricLogging:
             )
         )
 
-    def _log_structured(
-        self, kind: MetricKind, name: str, value: Any, description: str
-    ) -> None:
+    def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
         self._append(
             Metric(name, value, self._next_step(name, None), time.time(), kind, description or None)
         )
@@ -139,4 +137,3 @@ class MetricLogging:
     def flush(self) -> None:
         """Wait until every point logged so far is stored."""
         self._queue.flush()
-

@@ -479,7 +479,9 @@ class Run(MetricLogging):
     # -- jobs ----------------------------------------------------------------------------
 
     def wait_for_completion(
-        self, show_output: bool = False, wait_post_processing: bool = False,
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
         raise_on_error: bool = True,
     ) -> dict[str, Any]:
         """Wait until the run has ended and return its details.

@@ -52,8 +52,14 @@ class TutorialData:
         """Whether this is MNIST itself rather than the offline fallback."""
         return self.reason is None
 
-    def load(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8],
-                            npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    def load(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.float32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.uint8],
+    ]:
         """``(X_train, y_train, X_test, y_test)``: pixels scaled to 0..1, labels as uint8."""
         return mnist.load(self.folder)
 
@@ -127,8 +133,10 @@ def write_digits(dest: str | os.PathLike[str]) -> Path:
     )
     folder = Path(dest)
     arrays = {
-        mnist.TRAIN_IMAGES: X_train, mnist.TRAIN_LABELS: y_train,
-        mnist.TEST_IMAGES: X_test, mnist.TEST_LABELS: y_test,
+        mnist.TRAIN_IMAGES: X_train,
+        mnist.TRAIN_LABELS: y_train,
+        mnist.TEST_IMAGES: X_test,
+        mnist.TEST_LABELS: y_test,
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -143,8 +143,12 @@ def run_tutorial(
         RunlabError: a stage failed (the message says which and why); the cluster, if it
             was created, is deleted first.
     """
-    for module, install in (("numpy", "numpy"), ("sklearn", "scikit-learn"),
-                            ("matplotlib", "'runlab[images]'"), ("ray", "'runlab[ray]'")):
+    for module, install in (
+        ("numpy", "numpy"),
+        ("sklearn", "scikit-learn"),
+        ("matplotlib", "'runlab[images]'"),
+        ("ray", "'runlab[ray]'"),
+    ):
         require(module, f"{install} (or everything at once: pip install 'runlab[tutorial]')")
     out = console or Console()
     outcome = Outcome(workspace_folder=workdir.expanduser().resolve())
@@ -171,7 +175,10 @@ def _open_or_create(folder: Path, out: Console) -> Workspace:
 
 
 def _run_stages(
-    workspace: Workspace, data_dir: Path | None, stages: _Stages, outcome: Outcome,
+    workspace: Workspace,
+    data_dir: Path | None,
+    stages: _Stages,
+    outcome: Outcome,
     out: Console,
 ) -> None:
     with stages.stage("data"):
@@ -192,7 +199,9 @@ def _run_stages(
         )
     with stages.stage("figure"):
         outcome.figure = mnist.sample_grid(
-            arrays[0], arrays[1], SAMPLE_SIZE,
+            arrays[0],
+            arrays[1],
+            SAMPLE_SIZE,
             outcome.workspace_folder / f"{data.name}-sample.png",
             title=f"{data.label}: {SAMPLE_SIZE} random training images",
         )
@@ -201,7 +210,9 @@ def _run_stages(
         datastore = workspace.get_default_datastore()
         datastore.upload_files(
             [data.folder / f"{name}.gz" for name in mnist.FILES],
-            relative_root=data.folder, target_path=data.name, overwrite=True,
+            relative_root=data.folder,
+            target_path=data.name,
+            overwrite=True,
         )
         _say(out, f"Uploaded to datastore {datastore.name!r}, folder {data.name}/")
     experiment = Experiment(workspace, EXPERIMENT_NAME)
@@ -235,7 +246,10 @@ def _run_stages(
 
 
 def _train_locally(
-    experiment: Experiment, data: TutorialData, arrays: tuple[Any, ...], figure: Path,
+    experiment: Experiment,
+    data: TutorialData,
+    arrays: tuple[Any, ...],
+    figure: Path,
     out: Console,
 ) -> TrainingResult:
     """Fit ``LogisticRegression()`` in this process, tracked as a run of the experiment."""
@@ -250,8 +264,10 @@ def _train_locally(
     ) as run:
         run.log_image("sample digits", path=figure)
         clf = LogisticRegression()
-        with _spinner(out, f"fitting LogisticRegression() to {len(X_train):,} images"), \
-                warnings.catch_warnings(record=True) as caught:
+        with (
+            _spinner(out, f"fitting LogisticRegression() to {len(X_train):,} images"),
+            warnings.catch_warnings(record=True) as caught,
+        ):
             warnings.simplefilter("always", ConvergenceWarning)
             start = time.perf_counter()
             clf.fit(X_train, y_train)
@@ -294,8 +310,13 @@ def _create_cluster(workspace: Workspace) -> tuple[RayCompute, float]:
 
 
 def _train_on_cluster(
-    experiment: Experiment, cluster: RayCompute, datastore: Datastore, data: TutorialData,
-    stages: _Stages, outcome: Outcome, out: Console,
+    experiment: Experiment,
+    cluster: RayCompute,
+    datastore: Datastore,
+    data: TutorialData,
+    stages: _Stages,
+    outcome: Outcome,
+    out: Console,
 ) -> None:
     """Submit ``train.py``, follow it to its end, read it, and register its model."""
     from runlab.jobs import ScriptRunConfig
@@ -308,8 +329,10 @@ def _train_on_cluster(
                 source_directory=source,
                 script="train.py",
                 arguments=[
-                    "--data-folder", datastore.path(data.name).as_mount(),
-                    "--regularization", REGULARIZATION,
+                    "--data-folder",
+                    datastore.path(data.name).as_mount(),
+                    "--regularization",
+                    REGULARIZATION,
                 ],
                 compute_target=cluster,
             )

@@ -51,9 +51,7 @@ def print_report(outcome: Outcome, console: Console) -> None:
     for key, title in STAGES.items():
         if key in outcome.stage_s:
             fit = fits.get(key)
-            times.add_row(
-                title, f"{outcome.stage_s[key]:.1f}", f"{fit.fit_s:.1f}" if fit else ""
-            )
+            times.add_row(title, f"{outcome.stage_s[key]:.1f}", f"{fit.fit_s:.1f}" if fit else "")
     times.add_row("[bold]Total", f"[bold]{sum(outcome.stage_s.values()):.1f}", "")
     times.add_row("Everything but the two fits", f"{overhead_s(outcome):.1f}", "")
     console.print(times)

@@ -90,14 +90,17 @@ class ClusterInfoMixin:
             BackendError: not so within ``timeout_in_minutes``.
         """
         config = self.provisioning
-        wanted = min_node_count if min_node_count is not None else (
-            config.min_nodes if config else 0)
+        wanted = (
+            min_node_count if min_node_count is not None else (config.min_nodes if config else 0)
+        )
         deadline = time.monotonic() + timeout_in_minutes * 60
         last = None
         while True:
             status = self.get_status()
-            line = (f"{status.provisioning_state} {status.allocation_state}"
-                    f" nodes={status.current_node_count}/{status.target_node_count}")
+            line = (
+                f"{status.provisioning_state} {status.allocation_state}"
+                f" nodes={status.current_node_count}/{status.target_node_count}"
+            )
             if show_output and line != last:
                 print(line, flush=True)
                 last = line
@@ -109,4 +112,3 @@ class ClusterInfoMixin:
                     f" {timeout_in_minutes} minutes: {line}"
                 )
             time.sleep(0.5)
-

@@ -66,11 +66,15 @@ class Monitor:
             waited = time.time() - (job.start_time or 0) / 1000.0
             limit = float((job.metadata or {}).get(PENDING_TIMEOUT_KEY, "600"))
             if not record.status.is_terminal and waited > limit:
-                self._end(run_id, RunStatus.FAILED, {
-                    "message": f"the job waited {waited:.0f} s for a node with the resources"
-                               " it asks and got none; the cluster cannot run it",
-                    "reason": "pending_timeout",
-                })
+                self._end(
+                    run_id,
+                    RunStatus.FAILED,
+                    {
+                        "message": f"the job waited {waited:.0f} s for a node with the resources"
+                        " it asks and got none; the cluster cannot run it",
+                        "reason": "pending_timeout",
+                    },
+                )
             if record.status.is_terminal or waited > limit:
                 with contextlib.suppress(Exception):
                     self.client.client.stop_job(job.submission_id)
@@ -86,11 +90,15 @@ class Monitor:
             return
         self._keep_ray_log(job.submission_id, run_id)
         ended = RunStatus.CANCELED if status == "STOPPED" else RunStatus.FAILED
-        self._end(run_id, ended, {
-            "message": f"the Ray job {job.submission_id} ended {status} before the job entry"
-                       f" recorded an end: {job.message or 'no reason given'}",
-            "reason": f"ray_job_{status.lower()}",
-        })
+        self._end(
+            run_id,
+            ended,
+            {
+                "message": f"the Ray job {job.submission_id} ended {status} before the job entry"
+                f" recorded an end: {job.message or 'no reason given'}",
+                "reason": f"ray_job_{status.lower()}",
+            },
+        )
 
     def _keep_ray_log(self, submission_id: str, run_id: str) -> None:
         with contextlib.suppress(Exception):

@@ -92,17 +92,27 @@ def start_monitor(
     """Start the cluster's monitor, detached; returns its pid."""
     config = workspace.to_dict()
     settings = folder / "monitor.json"
-    settings.write_text(json.dumps({
-        "address": state["address"], "token_file": state.get("token_file"),
-        "store_uri": config["store_uri"], "artifact_uri": config["artifact_uri"],
-    }), encoding="utf-8")
+    settings.write_text(
+        json.dumps(
+            {
+                "address": state["address"],
+                "token_file": state.get("token_file"),
+                "store_uri": config["store_uri"],
+                "artifact_uri": config["artifact_uri"],
+            }
+        ),
+        encoding="utf-8",
+    )
     with (folder / "monitor.log").open("ab") as log:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
                 env=os.environ | {CLUSTER_MARKER: cluster_id} | _token_variable(workspace),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
             )
         except OSError as error:
             raise BackendError(f"cannot start the cluster's monitor: {error}") from error

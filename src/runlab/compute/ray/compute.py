@@ -92,8 +92,15 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             ValidationError: an unknown ``vm_size``, ``min_nodes > max_nodes``, ...
         """
         return RayProvisioningConfiguration.build(
-            vm_size, min_nodes, max_nodes, idle_seconds_before_scaledown, vm_priority,
-            cpu=cpu, memory_gb=memory_gb, gpu=gpu, pending_timeout_s=pending_timeout_s,
+            vm_size,
+            min_nodes,
+            max_nodes,
+            idle_seconds_before_scaledown,
+            vm_priority,
+            cpu=cpu,
+            memory_gb=memory_gb,
+            gpu=gpu,
+            pending_timeout_s=pending_timeout_s,
         )
 
     @classmethod
@@ -191,8 +198,14 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         JobsClient.check_installed()
         folder = cluster_dir(workspace, name)
         cluster_id = os.urandom(4).hex()
-        state = {"owned": False, "cluster_id": cluster_id, "address": address,
-                 "token_file": token_path, "cluster_dir": str(folder), "phase": "Succeeded"}
+        state = {
+            "owned": False,
+            "cluster_id": cluster_id,
+            "address": address,
+            "token_file": token_path,
+            "cluster_dir": str(folder),
+            "phase": "Succeeded",
+        }
         workspace.store.create_compute_target(name, KIND, state=state)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -231,9 +244,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         leaders = [state["head_pid"]] if state.get("owned") and state.get("head_pid") else []
         left = stop_cluster_processes(str(state.get("cluster_id", "")), leaders)
         if left:
-            raise BackendError(
-                f"processes {left} of compute target {self.name!r} would not stop"
-            )
+            raise BackendError(f"processes {left} of compute target {self.name!r} would not stop")
         with contextlib.suppress(NotFoundError):
             self._workspace.store.delete_compute_target(self.name)
         remove_folders(Path(state.get("cluster_dir", "")), state)
@@ -269,7 +280,8 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             max_nodes=config.max_nodes if max_nodes is None else max_nodes,
             idle_seconds_before_scaledown=(
                 config.idle_seconds_before_scaledown
-                if idle_seconds_before_scaledown is None else idle_seconds_before_scaledown
+                if idle_seconds_before_scaledown is None
+                else idle_seconds_before_scaledown
             ),
         )
         changed.check()
@@ -348,8 +360,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
                 submission_id=spec.run_id,
                 entrypoint_num_cpus=1,
                 # A GPU node shape means the job wants its GPU, as on the SDK's NC sizes.
-                entrypoint_num_gpus=1 if spec.use_gpu or self._record.state.get("node_gpus")
-                else 0,
+                entrypoint_num_gpus=1 if spec.use_gpu or self._record.state.get("node_gpus") else 0,
                 metadata={
                     RUN_ID_KEY: spec.run_id,
                     PENDING_TIMEOUT_KEY: str(config.pending_timeout_s if config else 600.0),

@@ -113,8 +113,15 @@ class RayProvisioningConfiguration:
         )
         if node.cpu < 1 or node.memory_gb <= 0 or node.gpu < 0:
             raise ValidationError(f"a node needs at least 1 cpu and some memory, not {node}")
-        config = cls(name, node, min_nodes, max_nodes, idle_seconds_before_scaledown,
-                     vm_priority, pending_timeout_s)
+        config = cls(
+            name,
+            node,
+            min_nodes,
+            max_nodes,
+            idle_seconds_before_scaledown,
+            vm_priority,
+            pending_timeout_s,
+        )
         config.check()
         return config
 

@@ -84,12 +84,21 @@ def read_status(
         nodes = client.alive_worker_nodes()
         jobs = client.client.list_jobs()
     except BackendError as error:
-        status = ClusterStatus("Failed", "Steady", 0, 0, _counts(), vm_size,
-                               scale_settings(config), [error.message])
+        status = ClusterStatus(
+            "Failed", "Steady", 0, 0, _counts(), vm_size, scale_settings(config), [error.message]
+        )
         return status, []
     except Exception as error:  # Ray's own client errors
-        status = ClusterStatus("Failed", "Steady", 0, 0, _counts(), vm_size,
-                               scale_settings(config), [f"{type(error).__name__}: {error}"])
+        status = ClusterStatus(
+            "Failed",
+            "Steady",
+            0,
+            0,
+            _counts(),
+            vm_size,
+            scale_settings(config),
+            [f"{type(error).__name__}: {error}"],
+        )
         return status, []
     busy_nodes = {job.driver_node_id for job in jobs if str(job.status) == "RUNNING"}
     pending = sum(1 for job in jobs if str(job.status) == "PENDING")
@@ -109,11 +118,11 @@ def read_status(
     counts = _counts(idle=current - running, running=running, preparing=preparing)
     # Idle nodes above the target are still "Resizing": they wait for their scale-down.
     allocation = "Steady" if target == current else "Resizing"
-    status = ClusterStatus("Succeeded", allocation, current, target, counts, vm_size,
-                           scale_settings(config))
+    status = ClusterStatus(
+        "Succeeded", allocation, current, target, counts, vm_size, scale_settings(config)
+    )
     return status, nodes
 
 
 def _counts(idle: int = 0, running: int = 0, preparing: int = 0) -> dict[str, int]:
-    return {"idle": idle, "running": running, "preparing": preparing, "leaving": 0,
-            "unusable": 0}
+    return {"idle": idle, "running": running, "preparing": preparing, "leaving": 0, "unusable": 0}

@@ -139,9 +139,7 @@ class SqlComputeTargetMixin:
         def update(connection: sa.Connection) -> ComputeTargetRecord:
             if changes:
                 result = connection.execute(
-                    compute_targets.update()
-                    .where(compute_targets.c.name == name)
-                    .values(**changes)
+                    compute_targets.update().where(compute_targets.c.name == name).values(**changes)
                 )
                 if result.rowcount != 1:
                     raise _missing(name)
