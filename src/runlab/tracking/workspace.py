@@ -203,6 +203,8 @@ class Workspace:
             token: a bearer token from ``runlab token create``; default: the
                 ``RUNLAB_TOKEN`` environment variable. It is never written to a config.
 
+        Both stores talk through one connection pool; :meth:`close` closes it.
+
         Raises:
             BackendError: the server cannot be reached.
             AccessDeniedError: the server wants a (valid) token.
@@ -227,7 +229,7 @@ class Workspace:
             created_time=created if isinstance(created, (int, float)) else None,
         )
         workspace._store = store
-        workspace._artifacts = RestArtifactStore(store.uri, token=token)
+        workspace._artifacts = RestArtifactStore(store.uri, client=store.client)
         workspace._token = token
         return workspace
 
@@ -459,10 +461,25 @@ class Workspace:
         }
 
     def close(self) -> None:
-        """Close the stores' connections."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        """Close both stores' connections (one pool for a workspace from :meth:`connect`).
+
+        A store used after this opens again from the workspace's URIs; a store object taken
+        before it refuses, as :meth:`MetadataStore.close` says. Closing twice does nothing.
+        """
+        store, artifacts = self._store, self._artifacts
+        self._store = self._artifacts = None
+        try:
+            if store is not None:
+                store.close()
+        finally:
+            if artifacts is not None:
+                artifacts.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Workspace(name={self._name!r}, store_uri={self.store_uri!r})"
