@@ -196,14 +196,13 @@ class Workspace:
     @classmethod
     def connect(cls, url: str, *, token: str | None = None) -> Workspace:
         """The workspace served by the runlab server at ``url`` (``runlab server``): the whole
-        Python API, over HTTP.
+        Python API, over HTTP. Its two stores share one connection pool, which :meth:`close`
+        closes.
 
         Args:
             url: the server's base URL, e.g. ``http://127.0.0.1:8765``.
             token: a bearer token from ``runlab token create``; default: the
                 ``RUNLAB_TOKEN`` environment variable. It is never written to a config.
-
-        Both stores talk through one connection pool; :meth:`close` closes it.
 
         Raises:
             BackendError: the server cannot be reached.
@@ -463,8 +462,9 @@ class Workspace:
     def close(self) -> None:
         """Close both stores' connections (one pool for a workspace from :meth:`connect`).
 
-        A store used after this opens again from the workspace's URIs; a store object taken
-        before it refuses, as :meth:`MetadataStore.close` says. Closing twice does nothing.
+        Also ``with Workspace(...) as ws:``. Using :attr:`store` or :attr:`artifacts` after this
+        opens them again from the workspace's URIs; a store object taken before must not be
+        used again (a REST store refuses with InvalidStateError). Closing twice does nothing.
         """
         store, artifacts = self._store, self._artifacts
         self._store = self._artifacts = None
