@@ -19,6 +19,7 @@ from runlab.entities.run_layout import (
     DRIVER_LOG_NAME,
     ENVIRONMENT_LOG,
     ENVIRONMENT_LOG_NAME,
+    IMAGES_DIR,
     LOGS_DIR,
     OUTPUTS_DIR,
     PARAM_PREFIX,
@@ -36,12 +37,13 @@ LAYOUT_MODULE = Path(run_layout.__file__)
 # The contract suites store files under made-up keys such as "runs/r1/a.txt": they test the
 # artifact stores, not where a run keeps its files.
 NOT_RUN_CODE = (PACKAGE / "testing",)
-# Where a word that is also a folder name means something else (the command `runlab run logs`).
-ALLOWED = {("cli/jobs.py", LOGS_DIR)}
+# Where a word that is also a folder name means something else: the command `runlab run logs`,
+# the images of an IDX data file.
+ALLOWED = {("cli/jobs.py", LOGS_DIR), ("datasets/_idx.py", IMAGES_DIR)}
 
 LOG_NAMES = (DRIVER_LOG_NAME, ENVIRONMENT_LOG_NAME, RAY_JOB_LOG_NAME)
 PROPERTY_KEYS = tuple(value for name, value in vars(run_layout).items() if name.endswith("_KEY"))
-FOLDERS = (LOGS_DIR, OUTPUTS_DIR)
+FOLDERS = (LOGS_DIR, OUTPUTS_DIR, IMAGES_DIR)
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

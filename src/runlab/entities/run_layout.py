@@ -22,6 +22,7 @@ __all__ = [
     "ENVIRONMENT_KEY",
     "ENVIRONMENT_LOG",
     "ENVIRONMENT_LOG_NAME",
+    "IMAGES_DIR",
     "INPUTS_KEY",
     "JOB_HANDLE_KEY",
     "LOGS_DIR",
@@ -45,6 +46,8 @@ LOGS_DIR = "logs"
 """The folder of a run's logs."""
 OUTPUTS_DIR = "outputs"
 """The folder a job's script writes its results into; uploaded as the run's ``outputs/``."""
+IMAGES_DIR = "images"
+"""The folder of the images ``Run.log_image`` keeps (``images/<name>_<step>.png``)."""
 
 DRIVER_LOG_NAME = "driver.log"
 """The file name of the script's output (stdout and stderr, as it ran)."""
