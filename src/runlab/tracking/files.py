@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from runlab.artifacts import ArtifactStore, safe_local_path, vet_path
+from runlab.entities import run_file_key, run_prefix
 from runlab.errors import BackendError, NotFoundError, ValidationError
 
 __all__ = ["RunFiles"]
@@ -23,7 +24,7 @@ class RunFiles:
 
     def __init__(self, artifacts: ArtifactStore, run_id: str) -> None:
         self._artifacts = artifacts
-        self._root = f"runs/{run_id}"
+        self._root = run_prefix(run_id)
         self._run_id = run_id
 
     def key(self, name: str) -> str:
@@ -32,7 +33,7 @@ class RunFiles:
         Raises:
             ValidationError: ``name`` is not a safe relative path.
         """
-        return f"{self._root}/{vet_path(name)}"
+        return run_file_key(self._run_id, vet_path(name))
 
     def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | IO[bytes]) -> str:
         """Store a local file (or a binary stream) as the run's file ``name``."""
@@ -59,12 +60,12 @@ class RunFiles:
         if not source.is_dir():
             raise NotFoundError(f"cannot upload {source}: no such folder")
         stored = self._artifacts.put_folder(source, self.key(name))
-        return [key[len(self._root) + 1 :] for key in stored]
+        return [key[len(self._root) :] for key in stored]
 
     def names(self, prefix: str | None = None) -> list[str]:
         """The run's file names (relative to the run), sorted."""
-        folder = self._root if not prefix else self.key(prefix)
-        return [key[len(self._root) + 1 :] for key in self._artifacts.list_files(folder)]
+        folder = self._root.rstrip("/") if not prefix else self.key(prefix)
+        return [key[len(self._root) :] for key in self._artifacts.list_files(folder)]
 
     def read_bytes(self, name: str) -> bytes:
         """The bytes of the run's file ``name``."""
@@ -115,6 +116,6 @@ class RunFiles:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise BackendError(f"cannot create {target.parent}: {error}") from error
-            self._artifacts.get_file(f"{self._root}/{name}", target)
+            self._artifacts.get_file(run_file_key(self._run_id, name), target)
             written.append(target)
         return written

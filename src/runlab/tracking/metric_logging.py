@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runlab.entities import Metric, MetricKind, RunRecord
+from runlab.entities import IMAGES_DIR, Metric, MetricKind, RunRecord
 from runlab.errors import BackendError, NotFoundError, ValidationError
 from runlab.store import MetadataStore
 from runlab.tracking.buffer import MetricQueue, flusher
@@ -129,7 +129,9 @@ class MetricLogging:
             plot.savefig(buffer, format="png")
             suffix, data = ".png", buffer.getvalue()
         step = self._next_step(name, None)  # only once there is an image to store
-        file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
+        file_name = self._files.upload_bytes(
+            f"{IMAGES_DIR}/{_file_name_for(name)}_{step}{suffix}", data
+        )
         self._append(
             Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)
         )

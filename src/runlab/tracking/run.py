@@ -14,7 +14,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from runlab.entities import RunRecord, RunStatus
+from runlab.entities import (
+    COMPUTE_KEY,
+    INPUTS_KEY,
+    JOB_HANDLE_KEY,
+    LOGS_DIR,
+    SNAPSHOT_ID_KEY,
+    RunRecord,
+    RunStatus,
+    param_name,
+)
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
@@ -226,9 +235,9 @@ class Run(MetricLogging):
             "endTimeUtc": _utc(record.end_time),
             "properties": dict(record.properties),
             "tags": dict(record.tags),
-            "inputDatasets": json.loads(record.properties.get("runlab.inputs", "[]")),
+            "inputDatasets": json.loads(record.properties.get(INPUTS_KEY, "[]")),
             "outputDatasets": [],
-            "logFiles": {name: name for name in self._files.names("logs")},
+            "logFiles": {name: name for name in self._files.names(LOGS_DIR)},
         }
         if record.error_details:
             details["error"] = {"error": dict(record.error_details)}
@@ -464,12 +473,12 @@ class Run(MetricLogging):
             InvalidStateError: the run has already ended.
         """
         record = self._refresh()
-        handle = record.properties.get("runlab.job_handle")
+        handle = record.properties.get(JOB_HANDLE_KEY)
         if handle is not None and not record.status.is_terminal:
             from runlab.compute import get_compute_target
 
             target = get_compute_target(
-                record.properties.get("runlab.compute", record.target), self.experiment.workspace
+                record.properties.get(COMPUTE_KEY, record.target), self.experiment.workspace
             )
             target.cancel(json.loads(handle))
             if self._refresh().status.is_terminal:
@@ -504,7 +513,7 @@ class Run(MetricLogging):
 
     def get_snapshot_id(self) -> str | None:
         """The id of the snapshot of the run's source folder (None for interactive runs)."""
-        return self._refresh().properties.get("runlab.snapshot_id")
+        return self._refresh().properties.get(SNAPSHOT_ID_KEY)
 
     def restore_snapshot(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Unpack the run's source snapshot into ``path`` (default: ``./<snapshot id>``).
@@ -523,11 +532,10 @@ class Run(MetricLogging):
 
     def get_parameters(self) -> dict[str, str]:
         """The named parameters of a submitted run: its script's ``--name value`` pairs."""
-        prefix = "param."
         return {
-            key[len(prefix) :]: value
+            name: value
             for key, value in self._refresh().properties.items()
-            if key.startswith(prefix)
+            if (name := param_name(key)) is not None
         }
 
     def __enter__(self) -> Run:
