@@ -236,6 +236,8 @@ class Run(MetricLogging):
             name: only this metric.
             recursive: include the child runs, as ``{run_id: metrics}`` for every run.
         """
+        if recursive:
+            flusher.flush_all()  # the children's points may sit in other Run objects' queues
         self.flush()
         metrics = metrics_in_sdk_shape(self._store.get_metric_histories(self.id, name))
         if not recursive:
