@@ -393,7 +393,7 @@ def test_an_offline_runs_files_leave_with_its_process(tmp_path: Path) -> None:
         "import io, runlab.tracking.offline as offline\n"
         "run = offline.OfflineRun()\n"
         "run.upload_file('outputs/model.pkl', io.BytesIO(b'weights'))\n"
-        "print(offline._process_folder.name)\n"
+        "print(offline._process_folder)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True

@@ -8,9 +8,11 @@ protocol holds the two together). Nothing outlives the process unless a folder i
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import dataclasses
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -52,19 +54,25 @@ OFFLINE = "offline"
 """An offline run's target (``run.type``) and the name of its stand-in experiment."""
 
 _folder_lock = threading.Lock()
-_process_folder: tempfile.TemporaryDirectory[str] | None = None
+_process_folder: str | None = None
 _process_store: ArtifactStore | None = None
+_process_pid: int | None = None
+
+
+def _remove_folder(folder: str, pid: int) -> None:
+    # A forked child inherits this exit hook; only the process that made the folder removes it.
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _temporary_store() -> ArtifactStore:
     """One temporary folder per process for the files of its offline runs, removed at exit."""
-    global _process_folder, _process_store
+    global _process_folder, _process_store, _process_pid
     with _folder_lock:
-        if _process_store is None:
-            _process_folder = tempfile.TemporaryDirectory(
-                prefix="runlab-offline-", ignore_cleanup_errors=True
-            )
-            _process_store = FsspecArtifactStore(_process_folder.name)
+        if _process_store is None or _process_pid != os.getpid():
+            _process_folder, _process_pid = tempfile.mkdtemp(prefix="runlab-offline-"), os.getpid()
+            atexit.register(_remove_folder, _process_folder, _process_pid)
+            _process_store = FsspecArtifactStore(_process_folder)
         return _process_store
 
 
