@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -49,6 +50,20 @@ class RunFiles:
                 raise ValidationError(f"cannot upload {name!r}: open the stream in binary mode")
             self._artifacts.put_bytes(key, data)
         return vet_path(name)
+
+    def upload_files(
+        self, names: Sequence[str], paths: Sequence[str | os.PathLike[str]]
+    ) -> list[str]:
+        """Store several local files, ``paths[i]`` as the run's file ``names[i]``.
+
+        Raises:
+            ValidationError: not as many names as paths, or a name that is not a safe
+                relative path.
+            NotFoundError: no such local file.
+        """
+        if len(names) != len(paths):
+            raise ValidationError("upload_files needs as many names as paths")
+        return [self.upload_file(name, path) for name, path in zip(names, paths, strict=True)]
 
     def upload_bytes(self, name: str, data: bytes) -> str:
         """Store ``data`` as the run's file ``name``."""
