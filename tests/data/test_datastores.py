@@ -10,7 +10,7 @@ import pytest
 
 from runlab import AlreadyExistsError, NotFoundError, ValidationError, Workspace
 from runlab.data import DEFAULT_DATASTORE_NAME, Datastore, TransferError
-from runlab.data._copy import PARTIAL_SUFFIX
+from runlab._files import PARTIAL_SUFFIX
 
 
 def stored_files(root: Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runlab._files import write_atomic
 from runlab.artifacts import ArtifactStore, open_artifact_store
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.store import MetadataStore, open_metadata_store
@@ -307,9 +308,7 @@ class Workspace:
         config = self.to_dict() | dict(overrides)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
-            partial.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-            partial.replace(target)
+            write_atomic(target, json.dumps(config, indent=2) + "\n")
         except OSError as error:
             raise BackendError(f"cannot write the workspace config {target}: {error}") from error
 

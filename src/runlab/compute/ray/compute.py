@@ -21,6 +21,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from runlab._files import write_atomic
 from runlab.compute.base import ComputeTarget
 from runlab.compute.ray._client import JobsClient, ray_errors
 from runlab.compute.ray._head import start_head, wait_for_jobs_api
@@ -391,11 +392,9 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         spec_file = jobs_dir / f"{spec.run_id}.json"
         try:
             jobs_dir.mkdir(parents=True, exist_ok=True)
-            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
-            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(spec.to_json())
-            spec_file.chmod(0o600)
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN. No
+            # fsync: a crash of the machine loses the job with its spec.
+            write_atomic(spec_file, spec.to_json(), mode=0o600, sync=False)
         except OSError as error:
             raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
         # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
