@@ -201,7 +201,7 @@ def test_put_folder_refuses_a_link_leading_outside(
     leak = source / "leak"
     leak.symlink_to(outside if link_to_folder else outside / "shared.txt")
 
-    with pytest.raises(ValidationError, match="leak.*outside"):
+    with pytest.raises(ValidationError, match=r"leak.*outside"):
         store.put_folder(source, "up")
     assert store.list_files() == []
 

@@ -28,12 +28,12 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
+from runlab._progress import Progress
 from runlab.datasets._http import fetch, mirror_urls
 from runlab.datasets._idx import (
     FileSpec,

@@ -38,7 +38,7 @@ from runlab.compute.ray._workspace import (
     start_monitor,
 )
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.entities import JobSpec
+from runlab.entities import JobSpec, workspace_config
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 
@@ -174,7 +174,8 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
 
         Raises:
             ValidationError: a bad name or address; a cluster on another machine with a
-                workspace that is a local folder (serve it with ``runlab server``).
+                workspace that is not served over HTTP (serve it with ``runlab server``) or
+                whose artifacts are on this machine only.
             AlreadyExistsError: a compute target of that name exists.
             BackendError: nobody answers at ``address``.
         """
@@ -183,12 +184,18 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         host = urllib.parse.urlsplit(address).hostname
         if not host:
             raise ValidationError(f"bad Ray address {address!r}: give http://HOST:PORT")
-        store_uri = str(workspace.to_dict().get("store_uri", ""))
-        if host not in _LOCAL_HOSTS and not store_uri.startswith(("http://", "https://")):
+        config = workspace.to_dict()
+        if host not in _LOCAL_HOSTS and server_url(workspace) is None:
             raise ValidationError(
                 f"the Ray cluster at {host} runs on another machine, where this workspace's"
                 " local store cannot be reached: start `runlab server` and use a workspace"
                 " that points at it"
+            )
+        if host not in _LOCAL_HOSTS and workspace_config.artifacts_on_this_machine(config):
+            raise ValidationError(
+                f"the Ray cluster at {host} runs on another machine, where this workspace's"
+                f" artifacts ({config.get('artifact_uri')}) cannot be reached: serve them with"
+                " `runlab server` too, or keep them in an object store"
             )
         with contextlib.suppress(NotFoundError):
             workspace.store.get_compute_target(name)
