@@ -213,8 +213,10 @@ class FsspecArtifactStore(ArtifactStore):
             map_exceptions(f"copy {path!r} from {self._uri} to {os.fspath(local_path)!r}"),
         ):
             os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
-            with open(local_path, "wb") as out:
-                shutil.copyfileobj(source, out)
+            # Whole or not at all; no fsync: a download lost to a crash is fetched again.
+            with partial_file(local_path, sync=False) as out:
+                shutil.copyfileobj(source, out.file)
+                out.commit()
 
     def exists(self, path: str) -> bool:
         """Return whether a file is at ``path``; see :meth:`ArtifactStore.exists`."""

@@ -89,7 +89,8 @@ class RestArtifactStore(ArtifactStore):
             self._server.check(response)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with partial_file(target) as partial:
+                # No fsync: a download lost to a crash of the machine is fetched again.
+                with partial_file(target, sync=False) as partial:
                     for chunk in response.iter_bytes(_CHUNK):
                         partial.write(chunk)
                     partial.commit()
