@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts a Jupyter kernel
+
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 

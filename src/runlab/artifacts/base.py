@@ -8,7 +8,7 @@ import pathlib
 
 from runlab._files import walk_files
 from runlab.artifacts.paths import safe_local_path, vet_path
-from runlab.errors import NotFoundError
+from runlab.errors import BackendError, NotFoundError
 
 __all__ = ["ArtifactStore"]
 
@@ -187,7 +187,12 @@ class ArtifactStore(abc.ABC):
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no local folder {os.fspath(local_dir)!r} to copy from")
         uploads: list[tuple[str, str]] = []
-        for file in walk_files(local_dir, links="refuse"):
+        try:
+            found = walk_files(local_dir, links="refuse")
+        except OSError as error:
+            message = f"cannot read the local folder {os.fspath(local_dir)!r}: {error}"
+            raise BackendError(message) from error
+        for file in found:
             destination = vet_path(f"{folder}/{file.relative}" if folder else file.relative)
             uploads.append((os.fspath(file.path), destination))
         uploads.sort(key=lambda upload: upload[1])

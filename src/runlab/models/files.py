@@ -88,6 +88,7 @@ def collect_local_files(model_path: str | os.PathLike[str]) -> list[LocalFile]:
         NotFoundError: nothing is at ``model_path``.
         ValidationError: the folder holds no file, a name the artifact store would refuse,
             or a link leading outside it.
+        BackendError: the folder cannot be read.
     """
     path = pathlib.Path(model_path)
     # abspath, not resolve: a link keeps its own name, and "." becomes the folder's name.
@@ -99,10 +100,11 @@ def collect_local_files(model_path: str | os.PathLike[str]) -> list[LocalFile]:
     root = vet_path(root)
     if path.is_file():
         return [(root, path)]
-    files: list[LocalFile] = [
-        (vet_path(f"{root}/{file.relative}"), file.path)
-        for file in walk_files(path, links="refuse")
-    ]
+    try:
+        found = walk_files(path, links="refuse")
+    except OSError as error:
+        raise BackendError(f"cannot read {os.fspath(model_path)!r}: {error}") from error
+    files: list[LocalFile] = [(vet_path(f"{root}/{file.relative}"), file.path) for file in found]
     if not files:
         raise ValidationError(f"cannot register {os.fspath(model_path)!r}: the folder is empty")
     return sorted(files)
