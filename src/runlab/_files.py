@@ -255,8 +255,8 @@ def walk_files(
                         if links == "refuse":
                             raise ValidationError(
                                 f"{entry.path!r} is a link to {real!r}, outside"
-                                f" {real_root!r}: links must stay inside the folder; copy the"
-                                " file in, or leave the link out"
+                                f" {real_root!r}: links must stay inside the folder; copy what"
+                                " it points to in, or leave the link out"
                             )
                         continue
                     try:
