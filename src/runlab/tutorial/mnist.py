@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from runlab._progress import Progress
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
 from runlab.entities import OUTPUTS_DIR, RunStatus

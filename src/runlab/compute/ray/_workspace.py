@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from runlab.compute.ray._processes import CLUSTER_MARKER
+from runlab.entities import workspace_config
 from runlab.errors import BackendError, ValidationError
 from runlab.store import MetadataStore
 
@@ -45,12 +46,9 @@ class WorkspaceLike(Protocol):
 
 
 def server_url(workspace: WorkspaceLike) -> str | None:
-    """The runlab server's URL when the workspace is served over HTTP, else None."""
-    config = workspace.to_dict()
-    store_uri = str(config.get("store_uri", ""))
-    if store_uri.startswith(("http://", "https://")):
-        return store_uri
-    return None
+    """The runlab server's URL when the workspace is served over HTTP, else None
+    (:func:`runlab.entities.workspace_config.server_url`)."""
+    return workspace_config.server_url(workspace.to_dict())
 
 
 def cluster_dir(workspace: WorkspaceLike, name: str) -> Path:

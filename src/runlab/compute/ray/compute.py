@@ -21,6 +21,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from runlab._files import write_atomic
 from runlab.compute.base import ComputeTarget
 from runlab.compute.ray._client import JobsClient, ray_errors
 from runlab.compute.ray._head import start_head, wait_for_jobs_api
@@ -37,7 +38,7 @@ from runlab.compute.ray._workspace import (
     start_monitor,
 )
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.entities import JobSpec
+from runlab.entities import JobSpec, workspace_config
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 
@@ -173,7 +174,8 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
 
         Raises:
             ValidationError: a bad name or address; a cluster on another machine with a
-                workspace that is a local folder (serve it with ``runlab server``).
+                workspace that is not served over HTTP (serve it with ``runlab server``) or
+                whose artifacts are on this machine only.
             AlreadyExistsError: a compute target of that name exists.
             BackendError: nobody answers at ``address``.
         """
@@ -182,12 +184,18 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         host = urllib.parse.urlsplit(address).hostname
         if not host:
             raise ValidationError(f"bad Ray address {address!r}: give http://HOST:PORT")
-        store_uri = str(workspace.to_dict().get("store_uri", ""))
-        if host not in _LOCAL_HOSTS and not store_uri.startswith(("http://", "https://")):
+        config = workspace.to_dict()
+        if host not in _LOCAL_HOSTS and server_url(workspace) is None:
             raise ValidationError(
                 f"the Ray cluster at {host} runs on another machine, where this workspace's"
                 " local store cannot be reached: start `runlab server` and use a workspace"
                 " that points at it"
+            )
+        if host not in _LOCAL_HOSTS and workspace_config.artifacts_on_this_machine(config):
+            raise ValidationError(
+                f"the Ray cluster at {host} runs on another machine, where this workspace's"
+                f" artifacts ({config.get('artifact_uri')}) cannot be reached: serve them with"
+                " `runlab server` too, or keep them in an object store"
             )
         with contextlib.suppress(NotFoundError):
             workspace.store.get_compute_target(name)
@@ -391,11 +399,9 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         spec_file = jobs_dir / f"{spec.run_id}.json"
         try:
             jobs_dir.mkdir(parents=True, exist_ok=True)
-            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
-            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(spec.to_json())
-            spec_file.chmod(0o600)
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN. No
+            # fsync: a crash of the machine loses the job with its spec.
+            write_atomic(spec_file, spec.to_json(), mode=0o600, sync=False)
         except OSError as error:
             raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
         # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
