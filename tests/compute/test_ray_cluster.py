@@ -13,7 +13,7 @@ import pytest
 
 from runlab import Experiment, Run, Workspace
 from runlab.compute.processes import process_alive, process_stat, processes
-from runlab.compute.ray import RayCompute
+from runlab.compute.ray import JobState, RayCompute
 from runlab.compute.ray._processes import cluster_pids, free_ports
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.jobs import ScriptRunConfig
@@ -105,7 +105,7 @@ def test_runs_complete_and_nodes_scale_up_then_down(
 
 
 def test_the_target_is_found_by_name_everywhere(workspace: Workspace, cluster: RayCompute) -> None:
-    from runlab.clusters import ComputeTarget
+    from runlab import ComputeTarget
 
     found = ComputeTarget(workspace, "cpu-cluster")
     assert isinstance(found, RayCompute) and found.address == cluster.address
@@ -135,7 +135,7 @@ def test_cancel_stops_the_ray_job(workspace: Workspace, source: Path, cluster: R
     _wait(lambda: run.get_status() == "Running", 60, "the run to start")
     run.cancel()
     assert run.get_status() == "Canceled"
-    assert str(cluster.client.client.get_job_status(run.id)) in ("STOPPED", "JobStatus.STOPPED")
+    assert cluster.client.get_job_status(run.id) is JobState.STOPPED
 
 
 def _raylet_of(pid: int) -> int:
@@ -244,8 +244,8 @@ def test_a_job_pending_past_its_deadline_fails_and_update_scales(
         # stops it instead of letting it run.
         target.update(max_nodes=2)
         assert RayCompute.get(workspace, "tiny").provisioning.max_nodes == 2  # type: ignore[union-attr]
-        jobs = target.client.client
-        _wait(lambda: jobs.get_job_status(second.id).is_terminal(), 60, "the job to be stopped")
+        jobs = target.client
+        _wait(lambda: jobs.get_job_status(second.id).is_terminal, 60, "the job to be stopped")
         assert second.get_status() == "Failed"
         first.cancel()
         assert first.get_status() == "Canceled"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab.artifacts import open_artifact_store
-from runlab.compute.ray._client import JobsClient
+from runlab.compute.ray._client import JobsClient, JobState, RayJob
 from runlab.entities import RunStatus
 from runlab.errors import InvalidStateError, NotFoundError, RunlabError
 from runlab.store import open_metadata_store
@@ -48,9 +48,9 @@ class Monitor:
 
     def sweep(self) -> None:
         """Look at every runlab job of the cluster once."""
-        for job in self.client.client.list_jobs():
-            run_id = (job.metadata or {}).get(RUN_ID_KEY)
-            if not run_id or job.submission_id in self.done:
+        for job in self.client.list_jobs():
+            run_id = job.metadata.get(RUN_ID_KEY)
+            if not run_id or not job.submission_id or job.submission_id in self.done:
                 continue
             try:
                 self._reconcile(job, run_id)
@@ -59,12 +59,11 @@ class Monitor:
             except RunlabError as error:
                 print(f"runlab monitor: {run_id}: {error}", flush=True)
 
-    def _reconcile(self, job: Any, run_id: str) -> None:
+    def _reconcile(self, job: RayJob, run_id: str) -> None:
         record = self.store.get_run(run_id)
-        status = str(job.status.value if hasattr(job.status, "value") else job.status)
-        if status == "PENDING":
-            waited = time.time() - (job.start_time or 0) / 1000.0
-            limit = float((job.metadata or {}).get(PENDING_TIMEOUT_KEY, "600"))
+        if job.state is JobState.PENDING:
+            waited = time.time() - (job.start_time or 0.0)
+            limit = float(job.metadata.get(PENDING_TIMEOUT_KEY, "600"))
             if not record.status.is_terminal and waited > limit:
                 self._end(
                     run_id,
@@ -76,20 +75,19 @@ class Monitor:
                     },
                 )
             if record.status.is_terminal or waited > limit:
-                with contextlib.suppress(Exception):
-                    self.client.client.stop_job(job.submission_id)
+                self._stop(job.submission_id)
             return
-        if status == "RUNNING":
+        if job.state is JobState.RUNNING:
             if record.status.is_terminal:
-                with contextlib.suppress(Exception):
-                    self.client.client.stop_job(job.submission_id)
+                self._stop(job.submission_id)
             return
         # SUCCEEDED, FAILED, STOPPED: the entry has exited, so whatever it recorded is in.
         self.done.add(job.submission_id)
         if record.status.is_terminal:
             return
         self._keep_ray_log(job.submission_id, run_id)
-        ended = RunStatus.CANCELED if status == "STOPPED" else RunStatus.FAILED
+        status = job.state.value
+        ended = RunStatus.CANCELED if job.state is JobState.STOPPED else RunStatus.FAILED
         self._end(
             run_id,
             ended,
@@ -100,9 +98,14 @@ class Monitor:
             },
         )
 
+    def _stop(self, submission_id: str) -> None:
+        """Stop a job; one that will not stop now is tried again on the next sweep."""
+        with contextlib.suppress(RunlabError):
+            self.client.stop_job(submission_id)
+
     def _keep_ray_log(self, submission_id: str, run_id: str) -> None:
-        with contextlib.suppress(Exception):
-            text = self.client.client.get_job_logs(submission_id)
+        with contextlib.suppress(RunlabError):
+            text = self.client.get_job_logs(submission_id)
             self.artifacts.put_bytes(f"runs/{run_id}/logs/ray_job.log", text.encode())
 
     def _end(self, run_id: str, status: RunStatus, details: dict[str, Any]) -> None:
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     while settings_file.exists():
         try:
             monitor.sweep()
-        except Exception as error:  # a head restarting, a busy store: try again next time
+        except Exception as error:  # the outermost loop of a daemon: log, try again next time
             print(f"runlab monitor: {type(error).__name__}: {error}", flush=True)
         time.sleep(POLL_S)
     return 0
