@@ -14,6 +14,7 @@ import pytest
 from runlab import Experiment, Run, Workspace
 from runlab.compute.processes import process_alive, process_stat, processes
 from runlab.compute.ray import JobState, RayCompute
+from runlab.compute.ray._monitor import RUN_ID_KEY
 from runlab.compute.ray._processes import cluster_pids, free_ports
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.jobs import ScriptRunConfig
@@ -213,6 +214,24 @@ def test_attach_submit_detach(workspace: Workspace, source: Path, own_head: str)
     assert run.wait_for_completion()["status"] == "Completed"
     assert run.get_metrics()["loss"][0] == 1.0
     assert target.get_status().current_node_count == 1
+
+    # The Jobs API through runlab's client: runlab's own values and errors, not Ray's.
+    jobs = target.client
+    # The run is Completed a moment before its entry, the Ray job's entrypoint, exits.
+    _wait(lambda: jobs.get_job_status(run.id).is_terminal, 60, "the Ray job to end")
+    job = jobs.get_job(run.id)
+    assert job.state is JobState.SUCCEEDED
+    assert job.metadata[RUN_ID_KEY] == run.id and job.start_time is not None
+    bare = jobs.submit_job("echo hello-from-ray", num_cpus=1)
+    _wait(lambda: jobs.get_job_status(bare).is_terminal, 60, "the bare job to end")
+    assert "hello-from-ray" in jobs.get_job_logs(bare)
+    assert {run.id, bare} <= {listed.submission_id for listed in jobs.list_jobs()}
+    assert [node.resources["CPU"] for node in jobs.alive_worker_nodes()] == [2.0]
+    with pytest.raises(NotFoundError):
+        jobs.get_job_status("no-such-job")
+    with pytest.raises(NotFoundError):
+        jobs.stop_job("no-such-job")
+    target.cancel({"submission_id": "no-such-job"})  # a job the cluster forgot: nothing to stop
     target.detach()
     assert "team-cluster" not in workspace.compute_targets
     from runlab.compute.ray._head import wait_for_jobs_api

@@ -9,7 +9,7 @@ import pytest
 
 from runlab import Workspace
 from runlab.compute import ComputeTarget, LocalCompute, get_compute_target
-from runlab.compute.ray import VM_SIZES, RayCompute
+from runlab.compute.ray import VM_SIZES, JobsClient, RayCompute
 from runlab.compute.ray._processes import free_ports
 from runlab.compute.ray.status import ClusterStatus
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
@@ -68,6 +68,8 @@ def test_bad_names(workspace: Workspace, name: str) -> None:
 
 def test_an_address_nobody_answers_at(workspace: Workspace) -> None:
     (port,) = free_ports(1)
+    with pytest.raises(BackendError, match=r"cannot reach the Ray cluster|Ray is not installed"):
+        JobsClient(f"http://127.0.0.1:{port}")
     with pytest.raises(BackendError, match="no Ray Jobs API answered"):
         RayCompute.attach(workspace, "nobody", f"127.0.0.1:{port}")
     assert workspace.store.list_compute_targets() == []
