@@ -51,7 +51,9 @@ class ComputeTarget(abc.ABC, metaclass=_FoundByName):
 
     As in the Azure ML SDK, ``ComputeTarget(workspace, name)`` is the workspace's target of
     that name, of its own class (:meth:`get`); ``ComputeTarget.create(workspace, name,
-    config)`` provisions one; ``ComputeTarget.list(workspace)`` lists them.
+    config)`` provisions one; ``ComputeTarget.list(workspace)`` lists them. Type checkers
+    see ``ComputeTarget(...)`` as instantiating an abstract class: typed code says
+    ``ComputeTarget.get(workspace, name)``, or ``RayCompute(workspace, name)``.
 
     Contract, for every backend:
 
