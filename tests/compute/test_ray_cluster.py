@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import textwrap
@@ -179,7 +180,8 @@ def test_a_killed_node_fails_its_run(
         and run.id.encode() in (entry / "cmdline").read_bytes()
     )
     for pid in _descendants(_raylet_of(entry)):  # the whole node, as if its machine died
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone with its parent already
+            os.kill(pid, signal.SIGKILL)
     _wait(lambda: run.get_status() == "Failed", 90, "the run to fail")
     error = run.get_details()["error"]["error"]
     # The monitor saw the Ray job fail (the heartbeat timeout, 60 s, is only the backstop).

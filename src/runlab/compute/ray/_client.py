@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import enum
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -229,11 +228,13 @@ class JobsClient:
     def alive_worker_nodes(self) -> list[RayNode]:
         """The cluster's nodes that are alive, with their resources (the head included when
         it has CPUs, since jobs then run on it)."""
-        answer = self._get_json("/api/v0/nodes?limit=1000&detail=true")
-        try:
-            rows = answer.get("data", {}).get("result", {}).get("result", [])
+        path = "/api/v0/nodes?limit=1000&detail=true"
+        request = urllib.request.Request(f"{self.address}{path}", headers=self._headers)
+        with ray_errors(f"read the nodes of the Ray cluster at {self.address}"):
+            with urllib.request.urlopen(request, timeout=10.0) as response:
+                answer = json.loads(response.read())
             nodes = []
-            for row in rows:
+            for row in answer.get("data", {}).get("result", {}).get("result", []):
                 resources = {str(k): float(v) for k, v in row.get("resources_total", {}).items()}
                 if row.get("state") != "ALIVE":
                     continue
@@ -246,19 +247,4 @@ class JobsClient:
                     resources=resources,
                 )
                 nodes.append(node)
-        except (AttributeError, TypeError, ValueError) as error:
-            raise BackendError(f"unexpected answer from {self.address}: {error}") from error
-        return nodes
-
-    def _get_json(self, path: str) -> Any:
-        """GET ``path`` from the cluster's HTTP API, as JSON.
-
-        Raises:
-            BackendError: no answer, or not JSON.
-        """
-        request = urllib.request.Request(f"{self.address}{path}", headers=self._headers)
-        try:
-            with urllib.request.urlopen(request, timeout=10.0) as response:
-                return json.loads(response.read())
-        except (OSError, ValueError, urllib.error.URLError) as error:
-            raise BackendError(f"cannot read {path} from {self.address}: {error}") from error
+            return nodes

@@ -9,7 +9,9 @@ a second, for every runlab job on the cluster:
   log is kept as ``logs/ray_job.log``;
 * a job PENDING longer than its deadline (the cluster cannot give what it asks): the run is
   failed, since Ray cannot stop a pending job;
-* a job that starts RUNNING after its run ended (canceled while pending): stopped.
+* a job that starts RUNNING after its run ended (canceled while pending): stopped, once the
+  run has been over for ``STOP_GRACE_S`` (a job whose entry has just recorded its run's end
+  is still RUNNING for a moment, cleaning up: it is left to exit on its own).
 
 It runs detached, started with the cluster (or the attach), and ends when its monitor file is
 removed (``delete``/``detach``) or when it is signalled.
@@ -35,6 +37,7 @@ __all__ = ["RUN_ID_KEY", "main"]
 RUN_ID_KEY = "runlab.run_id"
 PENDING_TIMEOUT_KEY = "runlab.pending_timeout_s"
 POLL_S = 1.0
+STOP_GRACE_S = 15.0
 
 
 class Monitor:
@@ -78,7 +81,8 @@ class Monitor:
                 self._stop(job.submission_id)
             return
         if job.state is JobState.RUNNING:
-            if record.status.is_terminal:
+            over_s = time.time() - (record.end_time or 0.0)
+            if record.status.is_terminal and over_s > STOP_GRACE_S:
                 self._stop(job.submission_id)
             return
         # SUCCEEDED, FAILED, STOPPED: the entry has exited, so whatever it recorded is in.
