@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import runlab
-from runlab.clusters import ComputeTarget as RunlabComputeTarget
+from runlab.compute import ComputeTarget as RunlabComputeTarget
 from runlab.compute.ray import RayCompute, RayProvisioningConfiguration
 from runlab.data import Datastore as RunlabDatastore
 from runlab.environments import Environment as RunlabEnvironment
@@ -211,6 +211,12 @@ def test_aml_compute_is_the_ray_cluster_class(workspace: RunlabWorkspace) -> Non
     assert type(workspace.compute_targets["cpu-cluster"]) is AmlCompute
     found = ComputeTarget(workspace=workspace, name="cpu-cluster")
     assert type(found) is AmlCompute and found.name == "cpu-cluster"
+    # SDK code's AmlCompute(ws, name) finds the existing cluster, as ComputeTarget does.
+    aml = AmlCompute(workspace, "cpu-cluster")
+    assert type(aml) is AmlCompute and aml.address == "http://127.0.0.1:1"
+    with pytest.raises(ComputeTargetException):
+        AmlCompute(workspace=workspace, name="gpu-cluster")
+    assert [target.name for target in ComputeTarget.list(workspace)] == ["cpu-cluster"]
 
 
 def test_the_tutorial_flow_through_compat_names_only(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import textwrap
@@ -13,7 +14,8 @@ import pytest
 
 from runlab import Experiment, Run, Workspace
 from runlab.compute.processes import process_alive, process_stat, processes
-from runlab.compute.ray import RayCompute
+from runlab.compute.ray import JobState, RayCompute
+from runlab.compute.ray._monitor import RUN_ID_KEY
 from runlab.compute.ray._processes import cluster_pids, free_ports
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.jobs import ScriptRunConfig
@@ -105,7 +107,7 @@ def test_runs_complete_and_nodes_scale_up_then_down(
 
 
 def test_the_target_is_found_by_name_everywhere(workspace: Workspace, cluster: RayCompute) -> None:
-    from runlab.clusters import ComputeTarget
+    from runlab import ComputeTarget
 
     found = ComputeTarget(workspace, "cpu-cluster")
     assert isinstance(found, RayCompute) and found.address == cluster.address
@@ -135,7 +137,7 @@ def test_cancel_stops_the_ray_job(workspace: Workspace, source: Path, cluster: R
     _wait(lambda: run.get_status() == "Running", 60, "the run to start")
     run.cancel()
     assert run.get_status() == "Canceled"
-    assert str(cluster.client.client.get_job_status(run.id)) in ("STOPPED", "JobStatus.STOPPED")
+    assert cluster.client.get_job_status(run.id) is JobState.STOPPED
 
 
 def _raylet_of(pid: int) -> int:
@@ -178,7 +180,8 @@ def test_a_killed_node_fails_its_run(
         and run.id.encode() in (entry / "cmdline").read_bytes()
     )
     for pid in _descendants(_raylet_of(entry)):  # the whole node, as if its machine died
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone with its parent already
+            os.kill(pid, signal.SIGKILL)
     _wait(lambda: run.get_status() == "Failed", 90, "the run to fail")
     error = run.get_details()["error"]["error"]
     # The monitor saw the Ray job fail (the heartbeat timeout, 60 s, is only the backstop).
@@ -213,6 +216,24 @@ def test_attach_submit_detach(workspace: Workspace, source: Path, own_head: str)
     assert run.wait_for_completion()["status"] == "Completed"
     assert run.get_metrics()["loss"][0] == 1.0
     assert target.get_status().current_node_count == 1
+
+    # The Jobs API through runlab's client: runlab's own values and errors, not Ray's.
+    jobs = target.client
+    # The run is Completed a moment before its entry, the Ray job's entrypoint, exits.
+    _wait(lambda: jobs.get_job_status(run.id).is_terminal, 60, "the Ray job to end")
+    job = jobs.get_job(run.id)
+    assert job.state is JobState.SUCCEEDED
+    assert job.metadata[RUN_ID_KEY] == run.id and job.start_time is not None
+    bare = jobs.submit_job("echo hello-from-ray", num_cpus=1)
+    _wait(lambda: jobs.get_job_status(bare).is_terminal, 60, "the bare job to end")
+    assert "hello-from-ray" in jobs.get_job_logs(bare)
+    assert {run.id, bare} <= {listed.submission_id for listed in jobs.list_jobs()}
+    assert [node.resources["CPU"] for node in jobs.alive_worker_nodes()] == [2.0]
+    with pytest.raises(NotFoundError):
+        jobs.get_job_status("no-such-job")
+    with pytest.raises(NotFoundError):
+        jobs.stop_job("no-such-job")
+    target.cancel({"submission_id": "no-such-job"})  # a job the cluster forgot: nothing to stop
     target.detach()
     assert "team-cluster" not in workspace.compute_targets
     from runlab.compute.ray._head import wait_for_jobs_api
@@ -244,8 +265,8 @@ def test_a_job_pending_past_its_deadline_fails_and_update_scales(
         # stops it instead of letting it run.
         target.update(max_nodes=2)
         assert RayCompute.get(workspace, "tiny").provisioning.max_nodes == 2  # type: ignore[union-attr]
-        jobs = target.client.client
-        _wait(lambda: jobs.get_job_status(second.id).is_terminal(), 60, "the job to be stopped")
+        jobs = target.client
+        _wait(lambda: jobs.get_job_status(second.id).is_terminal, 60, "the job to be stopped")
         assert second.get_status() == "Failed"
         first.cancel()
         assert first.get_status() == "Canceled"

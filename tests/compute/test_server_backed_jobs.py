@@ -188,7 +188,7 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
             patch.setattr(ray_compute, "_LOCAL_HOSTS", set())
             far = experiment.submit(ScriptRunConfig(source, "job.py", compute_target="team-ray"))
             assert not (folder / "jobs" / f"{far.id}.json").exists()
-            env_vars = target.client.client.get_job_info(far.id).runtime_env["env_vars"]
+            env_vars = target.client.get_job(far.id).env_vars
             assert served.token not in env_vars["RUNLAB_JOB_SPEC"]
             assert env_vars["RUNLAB_TOKEN"] == served.token
             assert far.wait_for_completion()["status"] == "Completed"
@@ -201,15 +201,15 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
         _wait(lambda: slow.get_status() == "Running", 60, "the slow run to start")
         slow.cancel()
         assert slow.get_status() == "Canceled"
-        assert target.client.client.get_job_status(slow.id).is_terminal()
+        assert target.client.get_job_status(slow.id).is_terminal
 
         # The monitor reports over HTTP with the token: a Ray job of a run that ends before
         # any entry records an end fails the run, with Ray's log kept among its files.
         record = connected.store.create_run(
             "served-ray", "served-ray_monitor_check", status=RunStatus.QUEUED
         )
-        target.client.client.submit_job(
-            entrypoint="echo broken-before-the-entry; exit 3",
+        target.client.submit_job(
+            "echo broken-before-the-entry; exit 3",
             submission_id=record.run_id,
             metadata={RUN_ID_KEY: record.run_id},
         )

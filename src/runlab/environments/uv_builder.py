@@ -43,7 +43,7 @@ def runlab_requirement() -> list[str]:
     try:
         distribution = importlib.metadata.distribution("runlab")
     except importlib.metadata.PackageNotFoundError:
-        from runlab import __version__  # runlab runs from a source tree, not installed
+        from runlab._version import __version__  # a source tree, not installed
 
         return [f"runlab=={__version__}"]
     record = json.loads(distribution.read_text("direct_url.json") or "{}")

@@ -437,11 +437,8 @@ class Workspace:
 
     @property
     def compute_targets(self) -> dict[str, ComputeTarget]:
-        """Every recorded compute target (Ray clusters), by name, each of its own class.
-
-        Imports :mod:`runlab.clusters` inside the method (DESIGN.md's sanctioned exception).
-        """
-        from runlab.clusters import list_compute_targets
+        """Every recorded compute target (Ray clusters), by name, each of its own class."""
+        from runlab.compute import list_compute_targets  # layer 1, loaded when first asked
 
         return list_compute_targets(self)
 
