@@ -221,7 +221,7 @@ def test_attach_submit_detach(workspace: Workspace, source: Path, own_head: str)
     assert "team-cluster" not in workspace.compute_targets
     from runlab.compute.ray._head import wait_for_jobs_api
 
-    wait_for_jobs_api(own_head, None, 5)  # still answering: detach stopped nothing
+    wait_for_jobs_api(own_head, None, 60)  # still answering: detach stopped nothing
 
 
 def test_a_job_pending_past_its_deadline_fails_and_update_scales(
