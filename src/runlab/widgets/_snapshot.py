@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import MetricKind
+from runlab.entities import DRIVER_LOG, last_values, numeric_histories, run_file_key
 from runlab.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -27,7 +25,6 @@ FIRST_INTERVAL_S = 5.0
 LAST_INTERVAL_S = 60.0
 EASE_OVER_S = 3600.0
 LOG_TAIL_LINES = 20
-DRIVER_LOG = "logs/driver.log"
 
 
 def refresh_interval(elapsed_s: float) -> float:
@@ -65,13 +62,6 @@ class RunSnapshot:
     children: list[tuple[str, str, str]]
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
     """Read the run's state, metrics, log tail and children now.
 
@@ -83,18 +73,13 @@ def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
     run.flush()
     workspace = run.experiment.workspace
     record = workspace.store.get_run(run.id)
-    histories = workspace.store.get_metric_histories(run.id)
-    metrics: dict[str, tuple[list[int], list[float | None]]] = {}
-    last_values: dict[str, Any] = {}
-    for name, history in sorted(histories.items()):
-        if history.values:
-            last_values[name] = history.values[-1]
-        if history.kind is MetricKind.SCALAR:
-            values = [_number(value) for value in history.values]
-            if any(value is not None for value in values):
-                metrics[name] = (list(history.steps), values)
+    histories = dict(sorted(workspace.store.get_metric_histories(run.id).items()))
+    metrics = {
+        name: (history.steps, history.values)
+        for name, history in numeric_histories(histories).items()
+    }
     try:
-        log = workspace.artifacts.get_bytes(f"runs/{run.id}/{DRIVER_LOG}")
+        log = workspace.artifacts.get_bytes(run_file_key(run.id, DRIVER_LOG))
     except NotFoundError:
         log = b""
     tail = "\n".join(log.decode("utf-8", errors="replace").splitlines()[-log_lines:])
@@ -102,18 +87,14 @@ def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
         (child.run_id, child.display_name, child.status.value)
         for child in workspace.store.search_runs(parent_run_id=run.id, order_by="created_time asc")
     ]
-    duration = None
-    if record.start_time is not None:
-        end = record.end_time if record.end_time is not None else time.time()
-        duration = max(0.0, end - record.start_time)
     return RunSnapshot(
         run_id=record.run_id,
         display_name=record.display_name,
         status=record.status.value,
         terminal=record.status.is_terminal,
-        duration_s=duration,
+        duration_s=record.duration(),
         metrics=metrics,
-        last_values=last_values,
+        last_values=last_values(histories),
         log_tail=tail,
         children=children,
     )
