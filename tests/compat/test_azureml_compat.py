@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +80,14 @@ pytestmark = pytest.mark.usefixtures("job_root")  # in tests/conftest.py
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[RunlabWorkspace]:
-    from runlab.compat.azureml.core import Workspace
+def workspace_name() -> str:
+    """The tutorial's workspace: the ``workspace`` fixture creates it in ``workspace_dir``."""
+    return "tutorial-ws"
 
-    ws = Workspace.create("tutorial-ws", path=tmp_path / "project")
-    yield ws
-    ws.close()
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path) -> Path:
+    return tmp_path / "project"
 
 
 @pytest.mark.parametrize(("module", "name", "expected"), ALIASES)

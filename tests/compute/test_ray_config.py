@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from runlab import Workspace
@@ -13,13 +10,6 @@ from runlab.compute.ray import VM_SIZES, JobsClient, RayCompute
 from runlab.compute.ray._processes import free_ports
 from runlab.compute.ray.status import ClusterStatus
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("config", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def test_sizes_give_node_shapes() -> None:
