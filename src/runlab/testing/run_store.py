@@ -304,8 +304,10 @@ class RunStoreContract:
             metadata_store.log_metrics(run_id, points)
         metadata_store.log_metrics("d", [_point("loss", 1.0, 0)])
 
-        def ids(order_by: str, **page: int) -> list[str]:
-            records = metadata_store.search_runs(experiment_name="e", order_by=order_by, **page)
+        def ids(order_by: str, limit: int | None = None, offset: int = 0) -> list[str]:
+            records = metadata_store.search_runs(
+                experiment_name="e", order_by=order_by, limit=limit, offset=offset
+            )
             return [record.run_id for record in records]
 
         # Runs without a finite last value come last, newest first, in either direction.
