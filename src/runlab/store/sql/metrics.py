@@ -2,8 +2,8 @@
 
 Points are written and read straight through the driver (``executemany``, a plain cursor):
 SQLAlchemy's per-row work would cost more than the database's own, and a 100,000-step history
-is read whole. The last values of a page of runs are one query that probes the
-(run, name, step) index once per run and metric, whatever the length of the histories.
+is read whole. The last values of a page of runs are one query that probes the metrics'
+index once per run and metric, whatever the length of the histories.
 """
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Selec
     each run, and (run_id, None, ...) for a run with none of them.
 
     For each (run, name) pair a correlated subquery finds the id of the last point, one
-    descending probe of the (run_pk, name, step) index (SQLite's index ends with the rowid,
-    so the tie-break by id comes free); the points are then joined by primary key.
+    descending probe of the index on (run_pk, name, step, id, number); the points are then
+    joined by primary key (for the kind and text a value may need).
     """
     wanted = sa.union_all(
         *(sa.select(sa.literal(name, sa.String).label("name")) for name in names)

@@ -39,9 +39,10 @@ def _order(order_by: str) -> tuple[sa.ColumnElement[Any], ...]:
     """The ORDER BY of ``search_runs``.
 
     By a metric, the key is a correlated subquery: the number of the run's last point of
-    that metric, found by one descending probe of the (run, name, step) index per run (the
-    point's id breaks ties between points of one step, as in the history's order). Points
-    whose value is not a finite number keep NULL there, and NULLs come last.
+    that metric (the point's id breaks ties between points of one step, as in the history's
+    order), one descending probe per run of the index on (run_pk, name, step, id, number),
+    which holds the number too. Points whose value is not a finite number keep NULL there,
+    and NULLs come last.
 
     Raises:
         ValidationError: an order the store does not know.
