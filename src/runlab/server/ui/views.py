@@ -19,7 +19,7 @@ from typing import Any
 from runlab.entities import MetricKind, RunRecord, RunStatus
 from runlab.errors import ValidationError
 from runlab.store import MetadataStore
-from runlab.store.runs import metric_order, parse_metric_order
+from runlab.store.runs import RUN_ORDERS, metric_order, parse_metric_order
 
 __all__ = [
     "RUN_ORDERS",
@@ -33,16 +33,6 @@ __all__ = [
     "runs_page",
 ]
 
-RUN_ORDERS = (
-    "created_time desc",
-    "created_time asc",
-    "number desc",
-    "number asc",
-    "end_time desc",
-    "end_time asc",
-)
-"""The orders by a column the runs table offers; it also sorts by a metric column
-(:func:`metric_order`), as the store does."""
 MAX_PAGE = 500
 PARAM_PREFIX = "param."
 
