@@ -13,11 +13,11 @@ for comparison.
 
 The points (``runs * metrics * steps`` rows: 500 million at the issue's size) are written by
 bulk ``INSERT ... SELECT`` statements run by SQLite itself through the store's engine, a few
-runs per transaction; runlab's own ``log_metrics`` would take hours for as many. The build's
-time and the file's size are printed; when the full size does not fit the time or the disk at
-hand, run a smaller ``--steps`` and read the extrapolation the script prints. The page reads
-one point per run and metric through the (run, name, step) index, so its time grows with the
-logarithm of the steps, not with them. See ``benchmarks/README.md``.
+runs per transaction (``log_metrics`` at its 100,000 points/s would need over an hour). The
+build's time and the file's size are printed; when the full size does not fit the time or the
+disk at hand, run a smaller ``--steps`` and read the extrapolation the script prints. The page reads
+one point per run and metric through the metrics' index (run, name, step, id, number), so its
+time grows with the logarithm of the steps, not with them. See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
