@@ -15,15 +15,10 @@ from runlab.artifacts.rest import RestArtifactStore
 from runlab.store import MetadataStore
 from runlab.store.rest import RestMetadataStore
 from runlab.testing.artifact_store import ArtifactStoreContract
-from runlab.testing.compute_target_store import ComputeTargetStoreContract
-from runlab.testing.datastore_store import DatastoreStoreContract
 from runlab.testing.metadata_store import MetadataStoreContract
-from runlab.testing.model_store import ModelStoreContract
 
 
-class TestRestMetadataStore(
-    MetadataStoreContract, ModelStoreContract, DatastoreStoreContract, ComputeTargetStoreContract
-):
+class TestRestMetadataStore(MetadataStoreContract):
     @pytest.fixture
     def metadata_store(self, server_url: str) -> Iterator[MetadataStore]:
         with RestMetadataStore(server_url) as store:

@@ -16,7 +16,7 @@ pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja
 import httpx
 from serving import LiveServer
 
-from runlab.entities import RunStatus
+from runlab.entities import Metric, RunStatus
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
 from runlab.server.ui._auth import COOKIE
 from runlab.tracking import Workspace
@@ -87,3 +87,40 @@ def test_the_runs_page_of_10000_runs_renders_one_page_at_a_time(
     expected = sum(1 for number in range(10_000) if number % 4 == 0 and number % 7 == 3)
     assert f'id="run-total">{expected}<' in running.text
     assert len(ROW.findall(running.text)) == 50
+
+
+def test_the_runs_table_sorts_by_a_metric_column(
+    server_url: str, served_workspace: Workspace
+) -> None:
+    store = served_workspace.store
+    store.create_experiment("sweep")
+    accuracy = {"r0": 0.7, "r1": 0.9, "r2": None, "r3": 0.8}
+    for run_id, value in accuracy.items():
+        store.create_run("sweep", run_id)
+        points = [Metric("loss", 1.0, 0, 0.0), Metric("loss", 0.5, 1, 0.0)]
+        if value is not None:
+            points += [Metric("accuracy", 0.99, 0, 0.0), Metric("accuracy", value, 1, 0.0)]
+        store.log_metrics(run_id, points)
+
+    def page(**params: str) -> str:
+        answer = httpx.get(f"{server_url}/ui/experiments/sweep", params=params)
+        assert answer.status_code == 200
+        return answer.text
+
+    table = page(metric="accuracy,loss")
+    header = re.search(r'class="metric-sort" href="([^"]+)">accuracy<', table)
+    assert header is not None
+    by_accuracy = page(**dict(httpx.QueryParams(header.group(1).replace("&amp;", "&").lstrip("?"))))
+    assert ROW.findall(by_accuracy) == ["r1", "r3", "r0", "r2"]
+    # Each cell shows the value at the last step, not the best or the first one.
+    assert '<td class="num">0.9</td>' in by_accuracy and "0.99" not in by_accuracy
+    flipped = page(sort="metric:accuracy asc")
+    assert ROW.findall(flipped) == ["r0", "r3", "r1", "r2"]
+    # Sorted by a metric that is not a column, the metric becomes one.
+    assert ">accuracy</a></th>" in page(sort="metric:accuracy desc", metric="loss")
+    assert (
+        httpx.get(
+            f"{server_url}/ui/experiments/sweep", params={"sort": "metric:accuracy up"}
+        ).status_code
+        == 422
+    )

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from runlab.server._deps import READ, WRITE, metadata_store, ok, run_status
 from runlab.server.schemas import (
     ExperimentIn,
+    LastValuesIn,
     MetricBatchIn,
     RenameIn,
     RunFiltersIn,
@@ -94,6 +95,14 @@ def search_runs(body: RunSearchIn, store: Store) -> Response:
         order_by=body.order_by, limit=body.limit, offset=body.offset, **_filters(body)
     )
     return ok([wire.record_to_json(record) for record in records])
+
+
+@router.post("/runs/last-metric-values", dependencies=[READ], tags=["metrics"])
+def get_last_metric_values(body: LastValuesIn, store: Store) -> Response:
+    """The last value of each metric in ``names`` of each run in ``run_ids``, per run and
+    name as ``[kind, number, text]`` (404 when a run does not exist)."""
+    values = store.get_last_metric_values(body.run_ids, body.names)
+    return ok(wire.encode_last_values(values))
 
 
 @router.post("/runs/count", dependencies=[READ], tags=["runs"])

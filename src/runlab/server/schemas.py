@@ -17,6 +17,7 @@ __all__ = [
     "DatastoreIn",
     "DescriptionIn",
     "ExperimentIn",
+    "LastValuesIn",
     "MetricBatchIn",
     "ModelSearchIn",
     "ModelVersionIn",
@@ -67,6 +68,13 @@ class RunSearchIn(RunFiltersIn):
     order_by: str = "created_time desc"
     limit: int | None = None
     offset: int = 0
+
+
+class LastValuesIn(BaseModel):
+    """``get_last_metric_values``: the runs and the metrics."""
+
+    run_ids: list[str]
+    names: list[str]
 
 
 class StatusIn(BaseModel):

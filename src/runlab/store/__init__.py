@@ -1,16 +1,36 @@
-"""Layer 1: where metadata lives. The interface, its backends, and how to open one by URI."""
+"""Layer 1: where metadata lives. The interfaces (one per concept, ``MetadataStore`` their
+union; see :mod:`runlab.store.base`), their backends, and how to open one by URI."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runlab.store.base import MetadataStore
+from runlab.store.base import (
+    ComputeTargetStore,
+    DatastoreStore,
+    MetadataStore,
+    MetricStore,
+    ModelRegistryStore,
+    RunStore,
+)
+from runlab.store.common import BaseStore
 from runlab.store.registry import open_metadata_store, register_metadata_store
 
 if TYPE_CHECKING:
     from runlab.store.sql import SqlMetadataStore
 
-__all__ = ["MetadataStore", "SqlMetadataStore", "open_metadata_store", "register_metadata_store"]
+__all__ = [
+    "BaseStore",
+    "ComputeTargetStore",
+    "DatastoreStore",
+    "MetadataStore",
+    "MetricStore",
+    "ModelRegistryStore",
+    "RunStore",
+    "SqlMetadataStore",
+    "open_metadata_store",
+    "register_metadata_store",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ from runlab.errors import ValidationError
 from runlab.store import wire
 from runlab.store._http import ServerClient, json_object, segment, server_client
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
+from runlab.store.common import str_list
 
 __all__ = ["RestMetadataStore"]
 
@@ -213,6 +214,16 @@ class RestMetadataStore(MetadataStore):
         """See :meth:`MetadataStore.get_last_steps`."""
         data = self._call("GET", self._run_path(run_id) + "/last-steps")
         return {str(name): int(step) for name, step in data.items()}
+
+    def get_last_metric_values(
+        self, run_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """See :meth:`MetadataStore.get_last_metric_values`."""
+        body = {
+            "run_ids": str_list(run_ids, "run_ids"),
+            "names": str_list(names, "names"),
+        }
+        return wire.decode_last_values(self._call("POST", "/runs/last-metric-values", body))
 
     # -- models --------------------------------------------------------------------------
 

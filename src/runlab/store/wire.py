@@ -33,8 +33,10 @@ __all__ = [
     "compute_target_from_json",
     "datastore_from_json",
     "decode_histories",
+    "decode_last_values",
     "decode_metrics",
     "encode_histories",
+    "encode_last_values",
     "encode_metrics",
     "experiment_from_json",
     "model_from_json",
@@ -177,3 +179,32 @@ def decode_histories(data: Mapping[str, Mapping[str, Any]]) -> dict[str, MetricH
             name, kind, list(columns["steps"]), values, list(columns["timestamps"])
         )
     return histories
+
+
+def _value_kind(value: Any) -> MetricKind:
+    # Lists, rows and tables all travel as JSON text and decode to the same value, so the
+    # structured kinds need not be told apart here; everything else is a scalar.
+    return MetricKind.LIST if isinstance(value, list | dict) else MetricKind.SCALAR
+
+
+def encode_last_values(values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``get_last_metric_values``'s answer as JSON: per run, per metric ``[kind, number,
+    text]`` (the store's codec, so NaN, infinities and exact ints survive)."""
+    encoded: dict[str, dict[str, Any]] = {}
+    for run_id, by_name in values.items():
+        encoded[run_id] = {}
+        for name, value in by_name.items():
+            kind = _value_kind(value)
+            encoded[run_id][name] = [kind.value, *encode_value(kind, value)]
+    return encoded
+
+
+def decode_last_values(data: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last values that :func:`encode_last_values` wrote."""
+    return {
+        run_id: {
+            name: decode_value(MetricKind(kind), number, text)
+            for name, (kind, number, text) in by_name.items()
+        }
+        for run_id, by_name in data.items()
+    }

@@ -1,8 +1,7 @@
-"""The compute targets' part of the :class:`runlab.store.MetadataStore` contract.
+"""The contract of :class:`runlab.store.ComputeTargetStore`.
 
-Mix it into the same test classes as
-:class:`~runlab.testing.metadata_store.MetadataStoreContract`; it uses the same
-``metadata_store`` fixture (a fresh, empty store).
+Part of :class:`runlab.testing.metadata_store.MetadataStoreContract`; the ``metadata_store``
+fixture gives a fresh, empty store. A backend that needs a special case here has a bug.
 """
 
 from __future__ import annotations

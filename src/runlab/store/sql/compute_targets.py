@@ -1,26 +1,22 @@
-"""The compute targets' part of :class:`~runlab.store.sql.SqlMetadataStore`.
-
-Kept apart from ``store.py`` as a mixin, like the model registry and the datastores: the
-queries below touch only the ``compute_targets`` table.
-"""
+"""The compute targets' part of the SQL metadata store: the ``compute_targets`` table."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
+from runlab.store.compute_targets import ComputeTargetStore
+from runlab.store.sql.database import SqlStorePart
 from runlab.store.sql.schema import compute_targets
 
-__all__ = ["SqlComputeTargetMixin"]
-
-T = TypeVar("T")
+__all__ = ["SqlComputeTargetStore"]
 
 _SELECT = sa.select(
     compute_targets.c.name,
@@ -55,17 +51,12 @@ def _json_object(name: str, what: str, value: Mapping[str, Any] | None) -> dict[
         ) from error
 
 
-class SqlComputeTargetMixin:
-    """Compute targets in the SQL metadata store; see :class:`runlab.store.MetadataStore`.
+class SqlComputeTargetStore(SqlStorePart, ComputeTargetStore):
+    """Compute targets in a SQL database; see :class:`~runlab.store.ComputeTargetStore`.
 
-    Mixed into :class:`~runlab.store.sql.SqlMetadataStore`, which provides the transactions.
+    Args:
+        database: the shared database.
     """
-
-    if TYPE_CHECKING:
-
-        def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
-
-        def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
 
     def create_compute_target(
         self,
@@ -75,7 +66,7 @@ class SqlComputeTargetMixin:
         config: Mapping[str, Any] | None = None,
         state: Mapping[str, Any] | None = None,
     ) -> ComputeTargetRecord:
-        """See :meth:`MetadataStore.create_compute_target`."""
+        """See :meth:`ComputeTargetStore.create_compute_target`."""
         if not isinstance(name, str) or not name:
             raise ValidationError(f"a compute target needs a non-empty name, not {name!r}")
         if not isinstance(kind, str) or not kind:
@@ -98,7 +89,7 @@ class SqlComputeTargetMixin:
                 ) from error
             return self._get_compute_target(connection, name)
 
-        return self._write(f"record compute target {name!r}", insert)
+        return self._database.write(f"record compute target {name!r}", insert)
 
     @staticmethod
     def _get_compute_target(connection: sa.Connection, name: str) -> ComputeTargetRecord:
@@ -108,19 +99,19 @@ class SqlComputeTargetMixin:
         return _to_record(row)
 
     def get_compute_target(self, name: str) -> ComputeTargetRecord:
-        """See :meth:`MetadataStore.get_compute_target`."""
-        return self._read(
+        """See :meth:`ComputeTargetStore.get_compute_target`."""
+        return self._database.read(
             f"read compute target {name!r}", lambda c: self._get_compute_target(c, name)
         )
 
     def list_compute_targets(self) -> list[ComputeTargetRecord]:
-        """See :meth:`MetadataStore.list_compute_targets`."""
+        """See :meth:`ComputeTargetStore.list_compute_targets`."""
 
         def select(connection: sa.Connection) -> list[ComputeTargetRecord]:
             rows = connection.execute(_SELECT.order_by(compute_targets.c.name))
             return [_to_record(row) for row in rows]
 
-        return self._read("list compute targets", select)
+        return self._database.read("list compute targets", select)
 
     def update_compute_target(
         self,
@@ -129,7 +120,7 @@ class SqlComputeTargetMixin:
         config: Mapping[str, Any] | None = None,
         state: Mapping[str, Any] | None = None,
     ) -> ComputeTargetRecord:
-        """See :meth:`MetadataStore.update_compute_target`."""
+        """See :meth:`ComputeTargetStore.update_compute_target`."""
         changes: dict[str, Any] = {}
         if config is not None:
             changes["config"] = _json_object(name, "config", config)
@@ -145,10 +136,10 @@ class SqlComputeTargetMixin:
                     raise _missing(name)
             return self._get_compute_target(connection, name)
 
-        return self._write(f"update compute target {name!r}", update)
+        return self._database.write(f"update compute target {name!r}", update)
 
     def delete_compute_target(self, name: str) -> None:
-        """See :meth:`MetadataStore.delete_compute_target`."""
+        """See :meth:`ComputeTargetStore.delete_compute_target`."""
 
         def delete(connection: sa.Connection) -> None:
             result = connection.execute(
@@ -157,4 +148,4 @@ class SqlComputeTargetMixin:
             if result.rowcount != 1:
                 raise _missing(name)
 
-        self._write(f"delete compute target {name!r}", delete)
+        self._database.write(f"delete compute target {name!r}", delete)

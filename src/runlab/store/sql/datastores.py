@@ -1,26 +1,22 @@
-"""The datastores' part of :class:`~runlab.store.sql.SqlMetadataStore`.
-
-Kept apart from ``store.py`` as a mixin, like the model registry: the queries below touch only
-the ``datastores`` table.
-"""
+"""The datastores' part of the SQL metadata store: the ``datastores`` table."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from runlab.entities.datastore import DatastoreRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
+from runlab.store.datastores import DatastoreStore
+from runlab.store.sql.database import SqlStorePart
 from runlab.store.sql.schema import datastores
 
-__all__ = ["SqlDatastoreMixin"]
-
-T = TypeVar("T")
+__all__ = ["SqlDatastoreStore"]
 
 # Each failed attempt means another transaction made a different datastore the default and
 # committed first, so the loop always makes progress; the bound only stops a bug spinning.
@@ -65,18 +61,12 @@ def _check_options(name: str, options: Mapping[str, Any] | None) -> dict[str, An
     return dict(loaded)
 
 
-class SqlDatastoreMixin:
-    """Datastores in the SQL metadata store; see :class:`runlab.store.MetadataStore`.
+class SqlDatastoreStore(SqlStorePart, DatastoreStore):
+    """Datastores in a SQL database; see :class:`~runlab.store.DatastoreStore`.
 
-    Mixed into :class:`~runlab.store.sql.SqlMetadataStore`, which provides the transactions
-    (``_read``, ``_write``: retried when the database is busy, errors translated).
+    Args:
+        database: the shared database.
     """
-
-    if TYPE_CHECKING:
-
-        def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
-
-        def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
 
     def create_datastore(
         self,
@@ -86,7 +76,7 @@ class SqlDatastoreMixin:
         options: Mapping[str, Any] | None = None,
         is_default: bool = False,
     ) -> DatastoreRecord:
-        """See :meth:`MetadataStore.create_datastore`."""
+        """See :meth:`DatastoreStore.create_datastore`."""
         if not isinstance(name, str) or not name:
             raise ValidationError(f"a datastore needs a non-empty name, not {name!r}")
         if not isinstance(url, str) or not url.strip():
@@ -113,7 +103,7 @@ class SqlDatastoreMixin:
                 self._make_default(connection, name)
             return self._get_datastore(connection, name)
 
-        return self._write(f"register datastore {name!r}", insert)
+        return self._database.write(f"register datastore {name!r}", insert)
 
     @staticmethod
     def _get_datastore(connection: sa.Connection, name: str) -> DatastoreRecord:
@@ -123,37 +113,39 @@ class SqlDatastoreMixin:
         return _to_record(row)
 
     def get_datastore(self, name: str) -> DatastoreRecord:
-        """See :meth:`MetadataStore.get_datastore`."""
-        return self._read(f"read datastore {name!r}", lambda c: self._get_datastore(c, name))
+        """See :meth:`DatastoreStore.get_datastore`."""
+        return self._database.read(
+            f"read datastore {name!r}", lambda c: self._get_datastore(c, name)
+        )
 
     def list_datastores(self) -> list[DatastoreRecord]:
-        """See :meth:`MetadataStore.list_datastores`."""
+        """See :meth:`DatastoreStore.list_datastores`."""
 
         def select(connection: sa.Connection) -> list[DatastoreRecord]:
             rows = connection.execute(_SELECT.order_by(datastores.c.name))
             return [_to_record(row) for row in rows]
 
-        return self._read("list datastores", select)
+        return self._database.read("list datastores", select)
 
     def delete_datastore(self, name: str) -> None:
-        """See :meth:`MetadataStore.delete_datastore`."""
+        """See :meth:`DatastoreStore.delete_datastore`."""
 
         def delete(connection: sa.Connection) -> None:
             result = connection.execute(datastores.delete().where(datastores.c.name == name))
             if result.rowcount != 1:
                 raise _missing(name)
 
-        self._write(f"delete datastore {name!r}", delete)
+        self._database.write(f"delete datastore {name!r}", delete)
 
     def set_default_datastore(self, name: str) -> DatastoreRecord:
-        """See :meth:`MetadataStore.set_default_datastore`."""
+        """See :meth:`DatastoreStore.set_default_datastore`."""
 
         def update(connection: sa.Connection) -> DatastoreRecord:
             self._get_datastore(connection, name)
             self._make_default(connection, name)
             return self._get_datastore(connection, name)
 
-        return self._write(f"make datastore {name!r} the default", update)
+        return self._database.write(f"make datastore {name!r} the default", update)
 
     @staticmethod
     def _make_default(connection: sa.Connection, name: str) -> None:

@@ -1,26 +1,31 @@
-"""Metrics' part of :class:`~runlab.store.sql.SqlMetadataStore`: the hot path.
+"""Metrics' part of the SQL metadata store: the hot path.
 
-Kept apart from ``store.py`` as a mixin. Points are written and read straight through the
-driver (``executemany``, a plain cursor): SQLAlchemy's per-row work would cost more than the
-database's own, and a 100,000-step history is read whole.
+Points are written and read straight through the driver (``executemany``, a plain cursor):
+SQLAlchemy's per-row work would cost more than the database's own, and a 100,000-step history
+is read whole. The last values of a page of runs are one query that probes the metrics'
+index once per run and metric, whatever the length of the histories.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from runlab.entities import Metric, MetricHistory, MetricKind, decode_value, encode_value
-from runlab.store.sql.schema import metrics
+from runlab.errors import NotFoundError
+from runlab.store.common import str_list
+from runlab.store.metrics import MetricStore
+from runlab.store.sql import lookups
+from runlab.store.sql.database import SqlStorePart
+from runlab.store.sql.schema import metrics, runs
 
-__all__ = ["SqlMetricsMixin"]
-
-T = TypeVar("T")
+__all__ = ["SqlMetricStore"]
 
 # The codes stored in metrics.kind: never renumber, only add.
 _KIND_CODES = {
@@ -31,19 +36,6 @@ _KIND_CODES = {
     MetricKind.IMAGE: 4,
 }
 _KINDS = {code: kind for kind, code in _KIND_CODES.items()}
-
-
-def _marker(dialect: sa.Dialect) -> str:
-    """The driver's positional parameter marker (sqlite3: ``?``, psycopg: ``%s``)."""
-    return "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-def _insert_sql(dialect: sa.Dialect, table: str, columns: Sequence[str]) -> str:
-    """A positional INSERT in the driver's own parameter style, for ``exec_driver_sql``."""
-    marker = _marker(dialect)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    )
 
 
 def _history(name: str, rows: Sequence[Sequence[Any]], first: int = 0) -> MetricHistory:
@@ -83,39 +75,65 @@ def _fetch_all(connection: sa.Connection, sql: str, parameters: tuple[Any, ...])
         cursor.close()
 
 
-class SqlMetricsMixin:
-    """Metric points in the SQL metadata store; see :class:`runlab.store.MetadataStore`.
+class _Statements(NamedTuple):
+    """The driver-level SQL of the hot path, in one dialect's parameter style."""
 
-    Mixed into :class:`~runlab.store.sql.SqlMetadataStore`, which provides the transactions
-    (``_read``, ``_write``) and ``_run_pk``, and calls :meth:`_prepare_metric_sql` once.
+    history: str
+    histories: str
+    insert: str
+
+
+@functools.cache
+def _statements(paramstyle: str) -> _Statements:
+    marker = "?" if paramstyle == "qmark" else "%s"
+    columns = "kind, step, number, text, timestamp FROM metrics WHERE run_pk = " + marker
+    names = ("run_pk", "name", "step", "kind", "number", "text", "timestamp", "description")
+    return _Statements(
+        history=f"SELECT {columns} AND name = {marker} ORDER BY step, id",
+        histories=f"SELECT name, {columns} ORDER BY name, step, id",
+        insert=f"INSERT INTO metrics ({', '.join(names)}) VALUES ({', '.join([marker] * 8)})",
+    )
+
+
+def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Select[Any]:
+    """Rows (run_id, name, kind, number, text): the last point of each wanted metric of each
+    existing run of ``run_ids``, with kind None where the run never logged that name.
+
+    For each (run, name) pair a correlated subquery finds the id of the last point, one
+    descending probe of the index on (run_pk, name, step, id, number); the points are then
+    joined by primary key (for the kind and text a value may need).
+    """
+    wanted = sa.union_all(
+        *(sa.select(sa.literal(name, sa.String).label("name")) for name in names)
+    ).subquery("wanted")
+    point = metrics.alias("point")
+    last_id = (
+        sa.select(point.c.id)
+        .where(point.c.run_pk == runs.c.id, point.c.name == wanted.c.name)
+        .order_by(point.c.step.desc(), point.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    pairs = (
+        sa.select(runs.c.run_id, wanted.c.name, last_id.label("point_id"))
+        .select_from(runs.join(wanted, sa.true()))
+        .where(runs.c.run_id.in_(run_ids))
+        .subquery("pairs")
+    )
+    return sa.select(
+        pairs.c.run_id, pairs.c.name, metrics.c.kind, metrics.c.number, metrics.c.text
+    ).select_from(pairs.outerjoin(metrics, metrics.c.id == pairs.c.point_id))
+
+
+class SqlMetricStore(SqlStorePart, MetricStore):
+    """Metric points in a SQL database; see :class:`~runlab.store.MetricStore`.
+
+    Args:
+        database: the shared database.
     """
 
-    _history_sql: str
-    _histories_sql: str
-    _insert_metrics_sql: str
-
-    if TYPE_CHECKING:
-
-        def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
-
-        def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
-
-        @staticmethod
-        def _run_pk(connection: sa.Connection, run_id: str, *, lock: bool = False) -> int: ...
-
-    def _prepare_metric_sql(self, dialect: sa.Dialect) -> None:
-        marker = _marker(dialect)
-        columns = "kind, step, number, text, timestamp FROM metrics WHERE run_pk = " + marker
-        self._history_sql = f"SELECT {columns} AND name = {marker} ORDER BY step, id"
-        self._histories_sql = f"SELECT name, {columns} ORDER BY name, step, id"
-        self._insert_metrics_sql = _insert_sql(
-            dialect,
-            "metrics",
-            ("run_pk", "name", "step", "kind", "number", "text", "timestamp", "description"),
-        )
-
     def log_metrics(self, run_id: str, metrics_: Sequence[Metric]) -> None:
-        """See :meth:`MetadataStore.log_metrics`."""
+        """See :meth:`MetricStore.log_metrics`."""
         if not metrics_:
             return
         codes = _KIND_CODES
@@ -125,38 +143,41 @@ class SqlMetricsMixin:
             rows.append((name, step, codes[kind], number, text, timestamp, description))
 
         def insert(connection: sa.Connection) -> None:
-            run_pk = self._run_pk(connection, run_id)
+            run_pk = lookups.run_pk(connection, run_id)
             # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling
             # would cost more than the database's own work.
-            connection.exec_driver_sql(self._insert_metrics_sql, [(run_pk, *row) for row in rows])
+            connection.exec_driver_sql(sql.insert, [(run_pk, *row) for row in rows])
 
-        self._write(f"log {len(rows)} metric points to run {run_id!r}", insert)
+        sql = _statements(self._database.dialect.paramstyle)
+        self._database.write(f"log {len(rows)} metric points to run {run_id!r}", insert)
 
     def get_metric_histories(
         self, run_id: str, name: str | None = None
     ) -> dict[str, MetricHistory]:
-        """See :meth:`MetadataStore.get_metric_histories`."""
+        """See :meth:`MetricStore.get_metric_histories`."""
 
         # A 100,000-step history is read whole: few columns, the kind as a small int, and
         # rows straight from the driver.
+        sql = _statements(self._database.dialect.paramstyle)
+
         def select(connection: sa.Connection) -> dict[str, MetricHistory]:
-            run_pk = self._run_pk(connection, run_id)
+            run_pk = lookups.run_pk(connection, run_id)
             if name is not None:
-                rows = _fetch_all(connection, self._history_sql, (run_pk, name))
+                rows = _fetch_all(connection, sql.history, (run_pk, name))
                 return {name: _history(name, rows)} if rows else {}
-            rows = _fetch_all(connection, self._histories_sql, (run_pk,))
+            rows = _fetch_all(connection, sql.histories, (run_pk,))
             return {
                 row_name: _history(row_name, list(group), first=1)
                 for row_name, group in itertools.groupby(rows, key=operator.itemgetter(0))
             }
 
-        return self._read(f"read the metrics of run {run_id!r}", select)
+        return self._database.read(f"read the metrics of run {run_id!r}", select)
 
     def get_last_steps(self, run_id: str) -> dict[str, int]:
-        """See :meth:`MetadataStore.get_last_steps`."""
+        """See :meth:`MetricStore.get_last_steps`."""
 
         def select(connection: sa.Connection) -> dict[str, int]:
-            run_pk = self._run_pk(connection, run_id)
+            run_pk = lookups.run_pk(connection, run_id)
             rows = connection.execute(
                 sa.select(metrics.c.name, sa.func.max(metrics.c.step))
                 .where(metrics.c.run_pk == run_pk)
@@ -164,4 +185,35 @@ class SqlMetricsMixin:
             )
             return {row_name: int(step) for row_name, step in rows}
 
-        return self._read(f"read the metric steps of run {run_id!r}", select)
+        return self._database.read(f"read the metric steps of run {run_id!r}", select)
+
+    def get_last_metric_values(
+        self, run_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """See :meth:`MetricStore.get_last_metric_values`."""
+        wanted_runs = list(dict.fromkeys(str_list(run_ids, "run_ids")))
+        wanted_names = list(dict.fromkeys(str_list(names, "names")))
+        if not wanted_runs:
+            return {}
+        if wanted_names:
+            query = _last_values_query(wanted_runs, wanted_names)
+        else:
+            query = sa.select(runs.c.run_id, *(sa.null() for _ in range(4))).where(
+                runs.c.run_id.in_(wanted_runs)
+            )
+
+        def select(connection: sa.Connection) -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            for run_id, name, kind, number, text in connection.execute(query):
+                values = found.setdefault(run_id, {})
+                if kind is not None:
+                    values[name] = decode_value(_KINDS[kind], number, text)
+            return found
+
+        found = self._database.read(
+            f"read the last metric values of {len(wanted_runs)} runs", select
+        )
+        missing = [run_id for run_id in wanted_runs if run_id not in found]
+        if missing:
+            raise NotFoundError(f"no run with id {missing[0]!r} in this workspace")
+        return {run_id: found[run_id] for run_id in wanted_runs}

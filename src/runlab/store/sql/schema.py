@@ -68,7 +68,9 @@ metrics = sa.Table(
     sa.Column("text", sa.Text, nullable=True),
     sa.Column("timestamp", sa.Double, nullable=False),
     sa.Column("description", sa.Text, nullable=True),
-    sa.Index("ix_metrics_run_name_step", "run_pk", "name", "step"),
+    # A metric's points in history order (step, then the order logged), with the number:
+    # its last point and that point's value are one probe of the index (migration 0006).
+    sa.Index("ix_metrics_run_name_step_id", "run_pk", "name", "step", "id", "number"),
 )
 
 # One row per model version. A version is "registering" while its files are stored, then

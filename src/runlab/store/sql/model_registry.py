@@ -1,26 +1,23 @@
-"""The model registry's part of :class:`~runlab.store.sql.SqlMetadataStore`.
-
-Kept apart from ``store.py`` as a mixin: the queries below touch only the ``model_versions``
-table (and read ``runs`` for lineage), so the run store stays readable on its own.
-"""
+"""The model registry's part of the SQL metadata store: the ``model_versions`` table (and
+``runs`` read for lineage)."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from runlab.entities.model import ModelRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
+from runlab.store.model_registry import ModelRegistryStore
+from runlab.store.sql.database import SqlStorePart
 from runlab.store.sql.schema import experiments, model_versions, runs
 
-__all__ = ["SqlModelMixin"]
-
-T = TypeVar("T")
+__all__ = ["SqlModelRegistryStore"]
 
 # A version's life: registering (files being stored), ready (visible), deleted (kept so its
 # number is never given out again). Stored as text: never rename, only add.
@@ -82,18 +79,12 @@ def _missing(name: str, version: int | None = None) -> NotFoundError:
     return NotFoundError(f"model {name!r} has no version {version} in this workspace")
 
 
-class SqlModelMixin:
-    """Model versions in the SQL metadata store; see :class:`runlab.store.MetadataStore`.
+class SqlModelRegistryStore(SqlStorePart, ModelRegistryStore):
+    """Model versions in a SQL database; see :class:`~runlab.store.ModelRegistryStore`.
 
-    Mixed into :class:`~runlab.store.sql.SqlMetadataStore`, which provides the transactions
-    (``_read``, ``_write``: retried when the database is busy, errors translated).
+    Args:
+        database: the shared database.
     """
-
-    if TYPE_CHECKING:
-
-        def _read(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
-
-        def _write(self, what: str, operation: Callable[[sa.Connection], T]) -> T: ...
 
     def create_model_version(
         self,
@@ -106,7 +97,7 @@ class SqlModelMixin:
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
     ) -> ModelRecord:
-        """See :meth:`MetadataStore.create_model_version`."""
+        """See :meth:`ModelRegistryStore.create_model_version`."""
         if not isinstance(name, str) or not name:
             raise ValidationError(f"a model needs a non-empty name, not {name!r}")
         if not isinstance(content_hash, str) or not _SHA256.match(content_hash):
@@ -131,7 +122,7 @@ class SqlModelMixin:
                 values["experiment_name"] = self._experiment_of_run(connection, run_id)
             return _to_record(self._insert_next_version(connection, name, values))
 
-        return self._write(f"register a version of model {name!r}", insert)
+        return self._database.write(f"register a version of model {name!r}", insert)
 
     @staticmethod
     def _experiment_of_run(connection: sa.Connection, run_id: str) -> str:
@@ -170,7 +161,7 @@ class SqlModelMixin:
         raise BackendError(f"could not take a version number for model {name!r}")
 
     def finish_model_version(self, name: str, version: int) -> ModelRecord:
-        """See :meth:`MetadataStore.finish_model_version`."""
+        """See :meth:`ModelRegistryStore.finish_model_version`."""
 
         def update(connection: sa.Connection) -> ModelRecord:
             result = connection.execute(
@@ -182,7 +173,7 @@ class SqlModelMixin:
                 raise NotFoundError(f"model {name!r} has no version {version} being registered")
             return self._get_model(connection, name, version)
 
-        return self._write(f"finish registering model {name!r} version {version}", update)
+        return self._database.write(f"finish registering model {name!r} version {version}", update)
 
     @staticmethod
     def _get_model(connection: sa.Connection, name: str, version: int | None) -> ModelRecord:
@@ -197,10 +188,12 @@ class SqlModelMixin:
         return _to_record(row)
 
     def get_model_version(self, name: str, version: int | None = None) -> ModelRecord:
-        """See :meth:`MetadataStore.get_model_version`."""
+        """See :meth:`ModelRegistryStore.get_model_version`."""
         if version is not None:
             _check_version(version)
-        return self._read(f"read model {name!r}", lambda c: self._get_model(c, name, version))
+        return self._database.read(
+            f"read model {name!r}", lambda c: self._get_model(c, name, version)
+        )
 
     def search_model_versions(
         self,
@@ -211,7 +204,7 @@ class SqlModelMixin:
         run_id: str | None = None,
         latest_only: bool = False,
     ) -> list[ModelRecord]:
-        """See :meth:`MetadataStore.search_model_versions`."""
+        """See :meth:`ModelRegistryStore.search_model_versions`."""
         query = _SELECT.where(model_versions.c.state == _READY).order_by(
             model_versions.c.name, model_versions.c.version.desc()
         )
@@ -230,7 +223,7 @@ class SqlModelMixin:
         def select(connection: sa.Connection) -> list[ModelRecord]:
             return [_to_record(row) for row in connection.execute(query)]
 
-        records = self._read("search models", select)
+        records = self._database.read("search models", select)
         if latest_only:
             # Rows come newest version first within each name: keep the first of each.
             newest: dict[str, ModelRecord] = {}
@@ -242,7 +235,7 @@ class SqlModelMixin:
     def update_model_version(
         self, name: str, version: int, *, description: str | None
     ) -> ModelRecord:
-        """See :meth:`MetadataStore.update_model_version`."""
+        """See :meth:`ModelRegistryStore.update_model_version`."""
 
         def update(connection: sa.Connection) -> ModelRecord:
             result = connection.execute(
@@ -252,7 +245,7 @@ class SqlModelMixin:
                 raise _missing(name, version)
             return self._get_model(connection, name, version)
 
-        return self._write(f"update model {name!r} version {version}", update)
+        return self._database.write(f"update model {name!r} version {version}", update)
 
     def _update_model_json(
         self,
@@ -276,10 +269,10 @@ class SqlModelMixin:
                 .values({column.name: change(dict(current[0]))})
             )
 
-        self._write(what, update)
+        self._database.write(what, update)
 
     def set_model_version_tags(self, name: str, version: int, tags: Mapping[str, str]) -> None:
-        """See :meth:`MetadataStore.set_model_version_tags`."""
+        """See :meth:`ModelRegistryStore.set_model_version_tags`."""
         self._update_model_json(
             name,
             version,
@@ -289,7 +282,7 @@ class SqlModelMixin:
         )
 
     def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
-        """See :meth:`MetadataStore.delete_model_version_tag`."""
+        """See :meth:`ModelRegistryStore.delete_model_version_tag`."""
 
         def remove(current: dict[str, Any]) -> dict[str, Any]:
             if key not in current:
@@ -304,7 +297,7 @@ class SqlModelMixin:
     def add_model_version_properties(
         self, name: str, version: int, properties: Mapping[str, str]
     ) -> None:
-        """See :meth:`MetadataStore.add_model_version_properties`."""
+        """See :meth:`ModelRegistryStore.add_model_version_properties`."""
 
         def add(current: dict[str, Any]) -> dict[str, Any]:
             for key, value in properties.items():
@@ -325,7 +318,7 @@ class SqlModelMixin:
         )
 
     def delete_model_version(self, name: str, version: int) -> None:
-        """See :meth:`MetadataStore.delete_model_version`."""
+        """See :meth:`ModelRegistryStore.delete_model_version`."""
 
         def delete(connection: sa.Connection) -> None:
             result = connection.execute(
@@ -336,4 +329,4 @@ class SqlModelMixin:
             if result.rowcount != 1:
                 raise _missing(name, version)
 
-        self._write(f"delete model {name!r} version {version}", delete)
+        self._database.write(f"delete model {name!r} version {version}", delete)

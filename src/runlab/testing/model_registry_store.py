@@ -1,11 +1,7 @@
-"""The model registry's part of the :class:`runlab.store.MetadataStore` contract.
+"""The contract of :class:`runlab.store.ModelRegistryStore`.
 
-Mix it into the same test classes as
-:class:`~runlab.testing.metadata_store.MetadataStoreContract`; it uses the same
-``metadata_store`` fixture (a fresh, empty store)::
-
-    class TestSqliteStore(MetadataStoreContract, ModelStoreContract):
-        ...
+Part of :class:`runlab.testing.metadata_store.MetadataStoreContract`; the ``metadata_store``
+fixture gives a fresh, empty store. A backend that needs a special case here has a bug.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from runlab.entities.model import ModelRecord
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
 from runlab.store import MetadataStore
 
-__all__ = ["ModelStoreContract"]
+__all__ = ["ModelRegistryStoreContract"]
 
 HASH = hashlib.sha256(b"model").hexdigest()
 
@@ -31,7 +27,7 @@ def _register(store: MetadataStore, name: str = "mnist", **fields: object) -> Mo
     return store.finish_model_version(name, created.version)
 
 
-class ModelStoreContract:
+class ModelRegistryStoreContract:
     """Model-version tests every metadata store backend must pass."""
 
     def test_versions_count_up_per_name(self, metadata_store: MetadataStore) -> None:

@@ -1,0 +1,77 @@
+"""The metrics' interface of the metadata store: a run's logged points."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from runlab.entities import Metric, MetricHistory
+from runlab.store.common import BaseStore
+
+__all__ = ["MetricStore"]
+
+
+class MetricStore(BaseStore):
+    """The points runs log: appended in batches, read back as histories or last values.
+
+    Contract, besides :class:`BaseStore`'s:
+
+    * **Append-only.** Logged points are never changed or removed; a batch is stored whole
+      or not at all.
+    * **Order.** A metric's history is in step order; points of one name that share a step
+      keep the order they were logged in. A metric's *last value* is the last of its history:
+      the value at its highest step, the last logged among points sharing that step.
+    * ``NotFoundError`` for an unknown run; ``ValidationError`` for a value that cannot be
+      stored (see :func:`runlab.entities.encode_value`).
+    """
+
+    @abc.abstractmethod
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """Append points to a run's metrics, all or none.
+
+        Raises:
+            NotFoundError: no such run.
+            ValidationError: a value cannot be stored (see :func:`runlab.entities.encode_value`).
+        """
+
+    @abc.abstractmethod
+    def get_metric_histories(
+        self, run_id: str, name: str | None = None
+    ) -> dict[str, MetricHistory]:
+        """Every metric of a run (or only ``name``), each in step order, by name.
+
+        Points of one name that share a step keep the order they were logged in.
+
+        Raises:
+            NotFoundError: no such run (an unknown metric name gives an empty dict).
+        """
+
+    @abc.abstractmethod
+    def get_last_steps(self, run_id: str) -> dict[str, int]:
+        """The highest step of each metric of a run (where a resumed run goes on counting).
+
+        Raises:
+            NotFoundError: no such run.
+        """
+
+    @abc.abstractmethod
+    def get_last_metric_values(
+        self, run_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The last value of each metric in ``names`` of each run in ``run_ids``, read in
+        one query whatever the length of the histories (what a table of runs shows).
+
+        Args:
+            run_ids: the runs (a page of them, typically).
+            names: the metrics.
+
+        Returns:
+            ``{run_id: {name: value}}`` with every run of ``run_ids``; a metric the run never
+            logged is left out of its dict. Values are as logged (see
+            :meth:`get_metric_histories`).
+
+        Raises:
+            NotFoundError: a run of ``run_ids`` does not exist.
+            ValidationError: ``run_ids`` or ``names`` is not a sequence of str.
+        """
