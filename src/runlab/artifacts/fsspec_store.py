@@ -12,7 +12,7 @@ from typing import IO, Any
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from runlab.artifacts.base import ArtifactStore
+from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import safe_local_path, vet_path
 from runlab.errors import (
     AlreadyExistsError,
@@ -218,11 +218,56 @@ class FsspecArtifactStore(ArtifactStore):
             else:
                 self._fs.pipe_file(target, bytes(data))
 
-    def get_bytes(self, path: str) -> bytes:
-        """Return a file's content; see :meth:`ArtifactStore.get_bytes`."""
+    def get_bytes(self, path: str, start: int | None = None, end: int | None = None) -> bytes:
+        """Return a file's content or a byte range of it; see :meth:`ArtifactStore.get_bytes`.
+
+        A local file is opened once and read from ``start``. Elsewhere the file's size is
+        asked first (drivers differ on ranges past the end: S3 answers an error, and an empty
+        range would read the whole object), then the clamped range is read in one ranged
+        request (``cat_file(path, start, end)``).
+        """
+        first, last = check_range(start, end)
         target = self._target(path)
         with map_exceptions(f"read {path!r} from {self._uri}", _READ_ERRORS):
-            return bytes(self._fs.cat_file(target))
+            if start is None and end is None:
+                return bytes(self._fs.cat_file(target))
+            if self._is_local:
+                with open(target, "rb") as source:
+                    source.seek(first)
+                    return source.read() if last is None else source.read(last - first)
+            info = self._fs.info(target)
+            if info.get("type") != "file":
+                raise NotFoundError(f"no file at {path!r} in {self._uri} (a folder is there)")
+            size = int(info["size"])
+            last = size if last is None else min(last, size)
+            if first >= last:
+                return b""
+            return bytes(self._fs.cat_file(target, start=first, end=last))
+
+    def append_bytes(self, path: str, data: bytes) -> None:
+        """Add bytes to the end of a file; see :meth:`AppendableArtifactStore.append_bytes`.
+
+        A local file is opened for appending, written and synced: each append costs only its
+        own bytes. Other file systems append the way their fsspec driver opens a file in mode
+        ``"ab"``: Azure Blob (``adlfs``) and memory add the bytes; ``s3fs`` rewrites a file
+        under 5 MiB whole and extends a larger one with a server-side copy of the existing
+        object (a multipart upload whose first part is ``UploadPartCopy``), so the bytes
+        *sent* stay close to the new ones but S3 copies the object on each append. A driver
+        without append raises :class:`~runlab.errors.BackendError`.
+        """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ValidationError(f"data for {path!r} must be bytes, not {type(data).__name__}")
+        with map_exceptions(f"append to {path!r} in {self._uri}", _WRITE_ERRORS):
+            target = self._writable_target(path)
+            if self._is_local:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "ab") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+            else:
+                with self._fs.open(target, "ab") as out:
+                    out.write(bytes(data))
 
     def get_file(self, path: str, local_path: str | os.PathLike[str]) -> None:
         """Copy a file out of the store; see :meth:`ArtifactStore.get_file`."""
