@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from runlab.artifacts import AppendableArtifactStore
 from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import CANCEL_GRACE_S, job_root
 from runlab.compute.slots import LocalSlot
@@ -34,11 +35,14 @@ from runlab.entities import JobSpec, RunStatus
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
+from runlab.tracking.files import RunFiles
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
 __all__ = ["SPEC_ENV", "JobEntry", "main"]
 
 LOG_UPLOAD_INTERVAL_S = 0.5
+LOG_APPEND_BYTES = 8 * 1024 * 1024
+"""The most bytes of a log sent in one append."""
 SPEC_ENV = "RUNLAB_JOB_SPEC"
 """Where the entry reads its spec as JSON when its argument is ``-``."""
 STDERR_TAIL_LINES = 40
@@ -66,6 +70,10 @@ class JobEntry:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._stop = threading.Event()
         self._log_lock = threading.Lock()
+        self.files = RunFiles(self.workspace.artifacts, spec.run_id)
+        # How many bytes of each local log (by file name) the stored copy holds.
+        self._uploaded: dict[str, int] = {}
+        self._upload_lock = threading.Lock()
 
     # -- the steps -----------------------------------------------------------------------
 
@@ -276,19 +284,44 @@ class JobEntry:
                 print(f"runlab: heartbeat of {self.spec.run_id} failed: {error}", flush=True)
 
     def _upload_logs(self) -> None:
-        for log in sorted(self.logs.glob("*.log")):
-            self.run.upload_file(f"logs/{log.name}", log)
+        """Send what the local logs gained since the last upload (see :meth:`_upload_log`)."""
+        with self._upload_lock:
+            for log in sorted(self.logs.glob("*.log")):
+                self._upload_log(log)
+
+    def _upload_log(self, log: Path) -> None:
+        """Send the new bytes of one local log: the first upload replaces the stored file,
+        later ones append to it, so a log of n bytes costs O(n) bytes written on every store
+        that can append. After a failed upload, or on a store that cannot append, the next
+        upload replaces the whole file (which also heals an append that half happened)."""
+        key = self.files.key(f"logs/{log.name}")
+        uploaded = self._uploaded.get(log.name)
+        size = log.stat().st_size
+        if uploaded == size:
+            return
+        artifacts = self.workspace.artifacts
+        try:
+            if uploaded is None or not isinstance(artifacts, AppendableArtifactStore):
+                self._uploaded.pop(log.name, None)
+                artifacts.put_file(log, key)
+                self._uploaded[log.name] = size
+                return
+            with log.open("rb") as source:
+                source.seek(uploaded)
+                while data := source.read(min(LOG_APPEND_BYTES, size - uploaded)):
+                    artifacts.append_bytes(key, data)
+                    uploaded += len(data)
+                    self._uploaded[log.name] = uploaded
+        except BaseException:
+            self._uploaded.pop(log.name, None)
+            raise
 
     def _upload_logs_loop(self) -> None:
-        seen: dict[str, int] = {}
         while not self._stop.wait(LOG_UPLOAD_INTERVAL_S):
-            sizes = {log.name: log.stat().st_size for log in self.logs.glob("*.log")}
-            if sizes != seen:
-                try:
-                    self._upload_logs()
-                    seen = sizes
-                except RunlabError as error:
-                    print(f"runlab: log upload of {self.spec.run_id} failed: {error}", flush=True)
+            try:
+                self._upload_logs()
+            except RunlabError as error:
+                print(f"runlab: log upload of {self.spec.run_id} failed: {error}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -254,7 +254,10 @@ class ArtifactStoreContract:
         store = _appendable(artifact_store)
         store.append_bytes("runs/r/logs/driver.log", b"line 1\n")
         store.append_bytes("runs/r/logs/driver.log", b"")
-        store.append_bytes("runs/r/logs/driver.log", bytearray(b"line 2\n"))
+        store.append_bytes(
+            "runs/r/logs/driver.log",
+            bytearray(b"line 2\n"),  # type: ignore[arg-type]
+        )
         assert artifact_store.get_bytes("runs/r/logs/driver.log") == b"line 1\nline 2\n"
         assert artifact_store.size("runs/r/logs/driver.log") == 14
         assert artifact_store.get_bytes("runs/r/logs/driver.log", 7) == b"line 2\n"
