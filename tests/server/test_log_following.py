@@ -12,10 +12,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from runlab.artifacts import AppendableArtifactStore, ArtifactStore, FsspecArtifactStore
 from runlab.artifacts.rest import RestArtifactStore
+from runlab.tracking import Experiment, Workspace
 from runlab.tracking.monitoring import read_log_from
 
 LOG = "logs/driver.log"
@@ -122,3 +124,64 @@ def test_a_missing_log_is_empty(
     _writer, reader = stores
     assert read_log_from(reader, RUN_ID, LOG, 0) == ("", 0)
     assert read_log_from(reader, RUN_ID, LOG, -100, ended=True) == ("", 0)
+
+
+def test_the_web_ui_sends_the_log_from_an_offset(
+    server_url: str, served_workspace: Workspace
+) -> None:
+    pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja2)")
+    run = Experiment(served_workspace, "follow").start_logging()
+    key = f"runs/{run.id}/{LOG}"
+    appendable = served_workspace.artifacts
+    assert isinstance(appendable, AppendableArtifactStore)
+    appendable.append_bytes(key, "first ✓\nsecond, not yet end".encode())
+    with httpx.Client(base_url=server_url) as browser:
+
+        def log_from(offset: int) -> tuple[str, int]:
+            answer = browser.get(f"/ui/api/runs/{run.id}/log", params={"offset": offset})
+            assert answer.status_code == 200, answer.text
+            return answer.json()["text"], answer.json()["offset"]
+
+        assert log_from(-1) == ("first ✓\n", len("first ✓\n".encode()))
+        text, offset = log_from(0)
+        assert text == "first ✓\n"
+        appendable.append_bytes(key, b"ed\nthird")
+        assert log_from(offset) == ("second, not yet ended\n", offset + 22)
+        run.complete()
+        text, end = log_from(offset + 22)
+        assert text == "third" and end == served_workspace.artifacts.size(key)
+
+
+def test_the_artifact_route_answers_http_ranges(
+    server_url: str, served_workspace: Workspace
+) -> None:
+    served_workspace.artifacts.put_bytes("a/ten.txt", b"0123456789")
+    with httpx.Client(base_url=server_url) as client:
+
+        def get(range_header: str | None) -> httpx.Response:
+            headers = {"Range": range_header} if range_header is not None else {}
+            return client.get("/api/artifacts/a/ten.txt", headers=headers)
+
+        for header, body, content_range in [
+            ("bytes=2-4", b"234", "bytes 2-4/10"),
+            ("bytes=7-", b"789", "bytes 7-9/10"),
+            ("bytes=8-100", b"89", "bytes 8-9/10"),
+            ("bytes=-3", b"789", "bytes 7-9/10"),
+            ("bytes=-30", b"0123456789", "bytes 0-9/10"),
+        ]:
+            answer = get(header)
+            assert (answer.status_code, answer.content) == (206, body), header
+            assert answer.headers["content-range"] == content_range
+        for header in ["bytes=10-", "bytes=50-60", "bytes=-0"]:
+            answer = get(header)
+            assert answer.status_code == 416, header
+            assert answer.headers["content-range"] == "bytes */10"
+        assert (get(None).status_code, get(None).content) == (200, b"0123456789")
+        # Several ranges, or a header that is no range, are Starlette's to answer.
+        assert get("bytes=0-1,4-5").status_code == 206
+        for header in ["bytes=5-2", "lines=1-2", "bytes=" + "9" * 30]:
+            assert get(header).status_code in {400, 416}, header
+        assert (
+            client.get("/api/artifacts/a/none.txt", headers={"Range": "bytes=0-"}).status_code
+            == 404
+        )

@@ -51,8 +51,9 @@ def get_artifact(path: str, request: Request, store: Artifacts) -> Response:
 
     A ``Range: bytes=...`` header with one range (``a-b``, ``a-`` or the suffix ``-n``) is
     answered 206 with that slice, read from the store range by range (1 MiB at a time), or
-    416 when it starts at or past the end of the file. Other ``Range`` values are ignored, as
-    HTTP allows, and the whole file is sent.
+    416 when it starts at or past the end of the file. Other ``Range`` values (several
+    ranges, a malformed one) are answered by Starlette's ``FileResponse`` over a copy of the
+    whole file, as any request without a range is.
     """
     clean = vet_path(path)
     header = request.headers.get("range")
@@ -74,7 +75,7 @@ def get_artifact(path: str, request: Request, store: Artifacts) -> Response:
 
 def _parse_range(header: str) -> tuple[int | None, int | None] | None:
     """``(first, last)`` of a one-range ``bytes=`` header (``last`` inclusive; ``first`` None
-    for a suffix ``-n``, then ``last`` is ``n``), or None for a header to ignore."""
+    for a suffix ``-n``, then ``last`` is ``n``), or None for a header left to FileResponse."""
     match = _RANGE.fullmatch(header)
     if match is None or match.group(1) == match.group(2) == "":
         return None
