@@ -5,7 +5,8 @@ and whoever watches the run (``wait_for_completion(show_output=True)``, ``runlab
 -f``, the web UI, ``RunDetails``) polls it. The script plays that out in ``--ticks`` steps:
 at each the local log gains ``--mb / --ticks`` MB of text lines, is uploaded once and
 followed once. It does it two ways, on a local-folder store and through a live runlab server
-(uvicorn on 127.0.0.1 in this process, serving a local-folder workspace):
+(uvicorn on 127.0.0.1 in this process, serving a local-folder workspace), and with
+``--stores ... s3`` on S3 through s3fs against a local moto server:
 
 - before: what runlab did until issue 12, reproduced here: each upload replaces the whole
   stored log (``put_file``), each poll reads the whole stored log (``get_bytes``) and keeps
@@ -32,10 +33,12 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,6 +204,43 @@ def free_port() -> int:
 
 
 @contextmanager
+def moto_bucket() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A bucket on a local S3 server (moto, started here); yields its URL and s3fs options."""
+    import boto3
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(endpoint, timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        options = {
+            "key": "bench",
+            "secret": "bench",
+            "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        ).create_bucket(Bucket="bench")
+        yield "s3://bench/artifacts", options
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
 def live_server(folder: Path) -> Iterator[str]:
     """uvicorn serving a fresh local workspace from a thread; yields its URL."""
     import uvicorn
@@ -232,7 +272,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--mb", type=float, default=100.0, help="the log's size in MB")
     parser.add_argument("--ticks", type=int, default=50, help="uploads (and polls) while it grows")
-    parser.add_argument("--stores", nargs="+", default=["local", "server"])
+    parser.add_argument(
+        "--stores",
+        nargs="+",
+        default=["local", "server"],
+        help="local, server, s3 (a local moto S3 server: needs moto[server], boto3, s3fs)",
+    )
     parser.add_argument("--dir", default=None, help="where the temporary folders go")
     parser.add_argument("--json", default=None, help="also write the raw figures here")
     options = parser.parse_args()
@@ -253,8 +298,12 @@ def main() -> None:
                         store = counting(RestArtifactStore)(url)
                         figures = play(way, store, root / "job", total_bytes, options.ticks)
                         store.close()  # type: ignore[attr-defined]
+                elif store_name == "s3":
+                    with moto_bucket() as (url, s3_options):
+                        store = counting(FsspecArtifactStore)(url, **s3_options)
+                        figures = play(way, store, root / "job", total_bytes, options.ticks)
                 else:
-                    raise SystemExit(f"unknown store {store_name!r}: local or server")
+                    raise SystemExit(f"unknown store {store_name!r}: local, server or s3")
             finally:
                 shutil.rmtree(root, ignore_errors=True)
             log_mb = figures["log_bytes"] / MB
