@@ -6,14 +6,18 @@ translated at the backend boundary and chained with ``raise ... from exc``, so n
 layer 1 sees them.
 
 Each class carries ``exit_code``: the command line prints the message as one line and exits
-with it.
+with it. :data:`ERROR_CLASSES` names every class of this module; a runlab server sends that
+name with each error it answers, and its client raises the same class again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "ERROR_CLASSES",
     "AccessDeniedError",
     "AlreadyExistsError",
     "BackendError",
@@ -92,3 +96,16 @@ class JobFailedError(RunlabError):
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+
+
+ERROR_CLASSES: Mapping[str, type[RunlabError]] = MappingProxyType(
+    {
+        name: value
+        for name, value in sorted(globals().items())
+        if isinstance(value, type)
+        and issubclass(value, RunlabError)
+        and value.__module__ == __name__
+    }
+)
+"""Every error class of this module by its name, :class:`RunlabError` included; found by
+looking, so a class added here is in it too. The names errors travel by over HTTP."""

@@ -11,7 +11,12 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
+from runlab.artifacts.rest import RestArtifactStore
+from runlab.errors import InvalidStateError
 from runlab.store import SqlMetadataStore
+from runlab.store.rest import RestMetadataStore
 from runlab.tracking import Experiment, Workspace
 
 
@@ -57,3 +62,25 @@ def test_a_config_naming_a_server_url_opens_it(
     assert list(remote.experiments) == ["seen-remotely"]
     assert remote.store.uri == server_url
     remote.close()
+
+
+def test_a_connected_workspace_shares_one_pool_and_closes_it(
+    server_url: str, served_workspace: Workspace
+) -> None:
+    with Workspace.connect(server_url) as remote:
+        store, artifacts = remote.store, remote.artifacts
+        assert isinstance(store, RestMetadataStore)
+        assert isinstance(artifacts, RestArtifactStore)
+        assert store.client is artifacts.client
+        store.create_experiment("both")
+        artifacts.put_bytes("notes/a.txt", b"hello")
+        assert artifacts.get_bytes("notes/a.txt") == b"hello"
+    assert store.client.closed
+    with pytest.raises(InvalidStateError, match="closed"):
+        store.list_experiments()
+    with pytest.raises(InvalidStateError, match="closed"):
+        artifacts.list_files()
+    with pytest.raises(InvalidStateError, match="closed"):
+        artifacts.put_bytes("notes/b.txt", b"late")
+    remote.close()  # closing again does nothing
+    assert served_workspace.artifacts.list_files("notes") == ["notes/a.txt"]

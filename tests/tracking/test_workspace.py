@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from runlab import AlreadyExistsError, Experiment, NotFoundError, ValidationError, Workspace
+from runlab.artifacts import FsspecArtifactStore, register_artifact_store
+from runlab.artifacts import registry as artifact_registry
 
 
 def test_create_then_find_from_a_subfolder(tmp_path: Path) -> None:
@@ -109,3 +111,40 @@ def test_a_missing_folder_is_not_searched_upwards(tmp_path: Path) -> None:
     Workspace.create("outer", path=tmp_path)
     with pytest.raises(NotFoundError, match="no such folder"):
         Workspace.from_config(tmp_path / "typo")
+
+
+class _CountingCloses(FsspecArtifactStore):
+    """A real artifact store that counts how often it is closed."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.closes = 0
+
+    def close(self) -> None:
+        self.closes += 1
+        super().close()
+
+
+def test_closing_a_workspace_closes_both_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(artifact_registry, "_factories", dict(artifact_registry._factories))
+    opened: list[_CountingCloses] = []
+
+    def open_counting(uri: str, **_options: object) -> _CountingCloses:
+        opened.append(_CountingCloses("memory://" + uri.split("://", 1)[1]))
+        return opened[-1]
+
+    register_artifact_store("counting", open_counting)
+    root = f"counting://{tmp_path.name}/artifacts"
+    with Workspace("closing", f"sqlite:///{tmp_path / 'metadata.db'}", root) as workspace:
+        workspace.store.create_experiment("kept")
+        workspace.artifacts.put_bytes("a.txt", b"x")
+        first_store = workspace.store
+    assert [store.closes for store in opened] == [1]
+    workspace.close()  # nothing left open: nothing closed twice
+    assert [store.closes for store in opened] == [1]
+    # Used again, the workspace opens its stores afresh.
+    assert workspace.store is not first_store
+    assert list(workspace.experiments) == ["kept"]
+    assert workspace.artifacts.get_bytes("a.txt") == b"x"

@@ -58,6 +58,18 @@ class ArtifactStore(abc.ABC):
     def uri(self) -> str:
         """The URI of the store root, e.g. ``"/data/ws/artifacts"`` or ``"s3://bucket/ws"``."""
 
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release what the store holds (a connection pool); the store must not be used
+        afterwards. Closing twice does nothing. The default does nothing: a store that holds
+        nothing of its own need not override it.
+        """
+
+    def __enter__(self) -> ArtifactStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @abc.abstractmethod
     def put_file(self, local_path: str | os.PathLike[str], path: str) -> None:
         """Copy a local file into the store, replacing any file at ``path`` atomically.

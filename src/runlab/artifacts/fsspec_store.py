@@ -203,6 +203,11 @@ class FsspecArtifactStore(ArtifactStore):
         """The root: an absolute path for a local folder, else the URL as given."""
         return self._uri
 
+    def close(self) -> None:
+        """Nothing to release: the file system object is fsspec's cached instance, shared with
+        every other user of the same URL and options in this process, so closing its
+        connections here would break them."""
+
     def _target(self, path: str, *, allow_empty: bool = False) -> str:
         """Vet ``path`` and return the file system path it names."""
         if self._is_local:

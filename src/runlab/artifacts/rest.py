@@ -16,7 +16,7 @@ from urllib.parse import quote
 from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import vet_path
 from runlab.errors import BackendError, NotFoundError, ValidationError
-from runlab.store._http import ServerClient
+from runlab.store._http import ServerClient, server_client
 
 __all__ = ["RestArtifactStore"]
 
@@ -34,6 +34,8 @@ class RestArtifactStore(ArtifactStore):
         uri: the server's base URL (``http://host:8765``).
         token: a bearer token; default: the ``RUNLAB_TOKEN`` environment variable.
         timeout: seconds to wait for the server.
+        client: a connection pool to share (with a ``RestMetadataStore`` of the same server);
+            closing either store closes it. Default: a pool of this store's own.
         **_options: accepted for :func:`runlab.artifacts.open_artifact_store`, ignored.
 
     Example:
@@ -42,14 +44,26 @@ class RestArtifactStore(ArtifactStore):
     """
 
     def __init__(
-        self, uri: str, *, token: str | None = None, timeout: float = 300.0, **_options: Any
+        self,
+        uri: str,
+        *,
+        token: str | None = None,
+        timeout: float = 300.0,
+        client: ServerClient | None = None,
+        **_options: Any,
     ) -> None:
-        self._server = ServerClient(uri, token=token, timeout=timeout)
+        self._server = server_client(uri, token, timeout, client)
+        self._timeout = timeout
 
     @property
     def uri(self) -> str:
         """The server's base URL."""
         return self._server.url
+
+    @property
+    def client(self) -> ServerClient:
+        """The connection pool this store talks through (to share with another store)."""
+        return self._server
 
     def put_file(self, local_path: str | os.PathLike[str], path: str) -> None:
         """See :meth:`ArtifactStore.put_file`; the file is streamed, not read whole."""
@@ -58,7 +72,7 @@ class RestArtifactStore(ArtifactStore):
             raise NotFoundError(f"no local file {os.fspath(local_path)!r} to store as {clean!r}")
         try:
             with open(local_path, "rb") as file, self._server.boundary():
-                response = self._server.http.put(_url(clean), content=file)
+                response = self._server.http.put(_url(clean), content=file, timeout=self._timeout)
         except OSError as error:
             raise BackendError(f"cannot read {os.fspath(local_path)!r}: {error}") from error
         self._server.check(response)
@@ -69,7 +83,9 @@ class RestArtifactStore(ArtifactStore):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValidationError(f"put_bytes takes bytes, not {type(data).__name__}")
         with self._server.boundary():
-            response = self._server.http.put(_url(clean), content=bytes(data))
+            response = self._server.http.put(
+                _url(clean), content=bytes(data), timeout=self._timeout
+            )
         self._server.check(response)
 
     def get_bytes(self, path: str, start: int | None = None, end: int | None = None) -> bytes:
@@ -82,7 +98,7 @@ class RestArtifactStore(ArtifactStore):
         first, last = check_range(start, end)
         if start is None and end is None:
             with self._server.boundary():
-                response = self._server.http.get(_url(clean))
+                response = self._server.http.get(_url(clean), timeout=self._timeout)
             self._server.check(response)
             return response.content
         if last is not None and first >= last:
@@ -91,7 +107,9 @@ class RestArtifactStore(ArtifactStore):
             return b""
         wanted = f"bytes={first}-" if last is None else f"bytes={first}-{last - 1}"
         with self._server.boundary():
-            response = self._server.http.get(_url(clean), headers={"Range": wanted})
+            response = self._server.http.get(
+                _url(clean), headers={"Range": wanted}, timeout=self._timeout
+            )
         if response.status_code == 416:
             return b""
         self._server.check(response)
@@ -107,7 +125,10 @@ class RestArtifactStore(ArtifactStore):
             raise ValidationError(f"append_bytes takes bytes, not {type(data).__name__}")
         with self._server.boundary():
             response = self._server.http.post(
-                "/api/artifact-append", params={"path": clean}, content=bytes(data)
+                "/api/artifact-append",
+                params={"path": clean},
+                content=bytes(data),
+                timeout=self._timeout,
             )
         self._server.check(response)
 
@@ -116,7 +137,10 @@ class RestArtifactStore(ArtifactStore):
         clean = vet_path(path)
         target = pathlib.Path(local_path)
         partial = target.with_name(f".{target.name}.partial")
-        with self._server.boundary(), self._server.http.stream("GET", _url(clean)) as response:
+        with (
+            self._server.boundary(),
+            self._server.http.stream("GET", _url(clean), timeout=self._timeout) as response,
+        ):
             self._server.check(response)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,25 +158,30 @@ class RestArtifactStore(ArtifactStore):
     def exists(self, path: str) -> bool:
         """See :meth:`ArtifactStore.exists`."""
         answer = self._server.request(
-            "GET", "/api/artifact-exists", params={"path": vet_path(path)}
+            "GET", "/api/artifact-exists", params={"path": vet_path(path)}, timeout=self._timeout
         )
         return bool(answer["exists"])
 
     def list_files(self, prefix: str = "") -> list[str]:
         """See :meth:`ArtifactStore.list_files`."""
         folder = vet_path(prefix, allow_empty=True)
-        answer = self._server.request("GET", "/api/artifact-list", params={"prefix": folder})
+        answer = self._server.request(
+            "GET", "/api/artifact-list", params={"prefix": folder}, timeout=self._timeout
+        )
         return [str(name) for name in answer]
 
     def delete(self, path: str) -> None:
         """See :meth:`ArtifactStore.delete`."""
-        self._server.request("DELETE", _url(vet_path(path)))
+        self._server.request("DELETE", _url(vet_path(path)), timeout=self._timeout)
 
     def size(self, path: str) -> int:
         """See :meth:`ArtifactStore.size`."""
-        answer = self._server.request("GET", "/api/artifact-size", params={"path": vet_path(path)})
+        answer = self._server.request(
+            "GET", "/api/artifact-size", params={"path": vet_path(path)}, timeout=self._timeout
+        )
         return int(answer["size"])
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (shared with any store given the same client); after
+        this every method raises :class:`~runlab.errors.InvalidStateError`."""
         self._server.close()

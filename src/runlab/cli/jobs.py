@@ -11,9 +11,9 @@ import typer
 from runlab.cli.options import WorkspaceOption, open_workspace
 from runlab.cli.output import say
 from runlab.cli.run import RunIdArgument, run_app
-from runlab.entities import RunStatus
+from runlab.entities import DRIVER_LOG, ENVIRONMENT_LOG, RunStatus
 from runlab.tracking import Experiment, Run
-from runlab.tracking.monitoring import DRIVER_LOG, follow_log
+from runlab.tracking.monitoring import follow_log
 
 __all__ = ["cancel_run", "run_logs", "submit_run"]
 
@@ -70,7 +70,7 @@ def run_logs(
         bool, typer.Option("--follow", "-f", help="Keep printing until the run ends.")
     ] = False,
     name: Annotated[
-        str, typer.Option("--name", help="Which log: logs/driver.log, logs/environment.log.")
+        str, typer.Option("--name", help=f"Which log: {DRIVER_LOG}, {ENVIRONMENT_LOG}.")
     ] = DRIVER_LOG,
     workspace_path: WorkspaceOption = None,
 ) -> None:

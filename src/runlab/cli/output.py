@@ -7,7 +7,6 @@ import json
 import math
 import os
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -32,7 +31,6 @@ __all__ = [
     "heading",
     "key_value_table",
     "print_error",
-    "run_duration",
     "say",
 ]
 
@@ -134,13 +132,6 @@ def format_duration(seconds: float | None) -> str:
         return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours:02d}h"
-
-
-def run_duration(start_time: float | None, end_time: float | None) -> float | None:
-    """How long a run has run: to its end, or until now while it has not ended."""
-    if start_time is None:
-        return None
-    return (end_time if end_time is not None else time.time()) - start_time
 
 
 def format_status(status: RunStatus | str) -> Text:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,10 +23,9 @@ from runlab.cli.output import (
     format_value,
     heading,
     key_value_table,
-    run_duration,
     say,
 )
-from runlab.entities import MetricHistory, MetricKind, RunStatus
+from runlab.entities import MetricHistory, MetricKind, RunStatus, last_values, run_file_key
 from runlab.errors import NotFoundError
 from runlab.tracking import Run
 
@@ -85,7 +83,7 @@ def list_runs(
             str(record.number),
             record.status.value,
             format_short_time(record.start_time),
-            format_duration(run_duration(record.start_time, record.end_time)),
+            format_duration(record.duration()),
         ]
         for record in records
     ]
@@ -119,14 +117,6 @@ def list_runs(
     out.print(table)
 
 
-def _timestamp(iso_utc: str | None) -> float | None:
-    return None if iso_utc is None else datetime.fromisoformat(iso_utc).timestamp()
-
-
-def _last_values(histories: dict[str, MetricHistory]) -> list[tuple[str, Any]]:
-    return [(name, history.values[-1]) for name, history in histories.items() if history.values]
-
-
 @run_app.command("show")
 def show_run(
     ctx: typer.Context, run_id: RunIdArgument, workspace_path: WorkspaceOption = None
@@ -135,7 +125,8 @@ def show_run(
     workspace = open_workspace(ctx, workspace_path)
     run = Run.get(workspace, run_id)
     details = run.get_details()
-    started, ended = _timestamp(details["startTimeUtc"]), _timestamp(details["endTimeUtc"])
+    # The times from the record, not reparsed from the details' ISO strings.
+    record = workspace.store.get_run(run.id)
     out = console()
     out.print(
         key_value_table(
@@ -147,10 +138,10 @@ def show_run(
                 ("Status", format_status(details["status"])),
                 ("Target", details["target"]),
                 ("Parent run", details["parentRunId"]),
-                ("Created", format_time(_timestamp(details["createdTimeUtc"]), seconds=True)),
-                ("Started", format_time(started, seconds=True)),
-                ("Ended", format_time(ended, seconds=True)),
-                ("Duration", format_duration(run_duration(started, ended))),
+                ("Created", format_time(record.created_time, seconds=True)),
+                ("Started", format_time(record.start_time, seconds=True)),
+                ("Ended", format_time(record.end_time, seconds=True)),
+                ("Duration", format_duration(record.duration())),
             ],
             title=f"Run {run_id}",
         )
@@ -168,12 +159,12 @@ def show_run(
                 title="Error",
             )
         )
-    metrics = _last_values(workspace.store.get_metric_histories(run.id))
+    metrics = last_values(workspace.store.get_metric_histories(run.id))
     if metrics:
         out.print()
         out.print(
             key_value_table(
-                [(name, format_value(value)) for name, value in metrics],
+                [(name, format_value(value)) for name, value in metrics.items()],
                 title="Metrics (last value)",
             )
         )
@@ -232,11 +223,16 @@ def show_metrics(
     table = data_table(["Metric", "Kind", "Last", "Points", "Min", "Max"])
     for column in table.columns[2:]:
         column.justify = "right"
+    last = last_values(histories)
     for metric_name, history in histories.items():
         low, high = _min_max(history)
-        last = format_value(history.values[-1]) if history.values else ""
         table.add_row(
-            Text(metric_name), history.kind.value, Text(last), str(len(history.values)), low, high
+            Text(metric_name),
+            history.kind.value,
+            Text(format_value(last[metric_name]) if metric_name in last else ""),
+            str(len(history.values)),
+            low,
+            high,
         )
     out.print(table)
 
@@ -259,7 +255,7 @@ def list_files(
     table.columns[1].justify = "right"
     total = 0
     for file_name in names:
-        size = workspace.artifacts.size(f"runs/{run.id}/{file_name}")
+        size = workspace.artifacts.size(run_file_key(run.id, file_name))
         total += size
         table.add_row(Text(file_name), format_size(size))
     table.caption = f"{len(names)} file{'s' if len(names) != 1 else ''}, {format_size(total)}"

@@ -1,11 +1,66 @@
 """Layer 0: frozen records and enums with no I/O."""
 
+from runlab.entities import run_layout
 from runlab.entities.job import JobSpec
-from runlab.entities.metric import Metric, MetricHistory, MetricKind, decode_value, encode_value
+from runlab.entities.metric import (
+    Metric,
+    MetricHistory,
+    MetricKind,
+    decode_value,
+    encode_value,
+    finite_number,
+    last_values,
+    numeric_histories,
+)
 from runlab.entities.records import ExperimentRecord, RunRecord
+from runlab.entities.run_layout import (
+    ARGUMENTS_KEY,
+    COMPUTE_KEY,
+    DRIVER_LOG,
+    DRIVER_LOG_NAME,
+    ENVIRONMENT_HASH_KEY,
+    ENVIRONMENT_KEY,
+    ENVIRONMENT_LOG,
+    ENVIRONMENT_LOG_NAME,
+    IMAGES_DIR,
+    INPUTS_KEY,
+    JOB_HANDLE_KEY,
+    LOGS_DIR,
+    OUTPUTS_DIR,
+    PARAM_PREFIX,
+    RAY_JOB_LOG,
+    RAY_JOB_LOG_NAME,
+    RUNS_DIR,
+    SCRIPT_KEY,
+    SNAPSHOT_ID_KEY,
+    log_file,
+    param_key,
+    param_name,
+    run_file_key,
+    run_prefix,
+)
 from runlab.entities.run_status import RunStatus, allowed_sources, check_transition
 
 __all__ = [
+    "ARGUMENTS_KEY",
+    "COMPUTE_KEY",
+    "DRIVER_LOG",
+    "DRIVER_LOG_NAME",
+    "ENVIRONMENT_HASH_KEY",
+    "ENVIRONMENT_KEY",
+    "ENVIRONMENT_LOG",
+    "ENVIRONMENT_LOG_NAME",
+    "IMAGES_DIR",
+    "INPUTS_KEY",
+    "JOB_HANDLE_KEY",
+    "LOGS_DIR",
+    "OUTPUTS_DIR",
+    "PARAM_PREFIX",
+    "RAY_JOB_LOG",
+    "RAY_JOB_LOG_NAME",
+    "RUNS_DIR",
+    "SCRIPT_KEY",
+    "SNAPSHOT_ID_KEY",
     "ExperimentRecord",
     "JobSpec",
     "Metric",
@@ -17,4 +72,13 @@ __all__ = [
     "check_transition",
     "decode_value",
     "encode_value",
+    "finite_number",
+    "last_values",
+    "log_file",
+    "numeric_histories",
+    "param_key",
+    "param_name",
+    "run_file_key",
+    "run_layout",
+    "run_prefix",
 ]

@@ -12,11 +12,21 @@ from __future__ import annotations
 import enum
 import json
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from runlab.errors import ValidationError
 
-__all__ = ["Metric", "MetricHistory", "MetricKind", "decode_value", "encode_value"]
+__all__ = [
+    "Metric",
+    "MetricHistory",
+    "MetricKind",
+    "decode_value",
+    "encode_value",
+    "finite_number",
+    "last_values",
+    "numeric_histories",
+]
 
 
 class MetricKind(enum.StrEnum):
@@ -114,3 +124,52 @@ def decode_value(kind: MetricKind | str, number: float | None, text: str | None)
     if kind == MetricKind.IMAGE:
         return text
     return json.loads(text) if text is not None else None
+
+
+def finite_number(value: Any) -> float | None:
+    """A logged value as a finite float, or None for what is not one (a bool, a string, a
+    collection, NaN, an infinity): what a chart can draw."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def numeric_histories(histories: Mapping[str, MetricHistory]) -> dict[str, MetricHistory]:
+    """The histories that can be drawn: the scalar metrics that hold at least one finite
+    number, each value made a finite float or None (a gap, for what is not one).
+
+    Args:
+        histories: a run's metric histories by name, as ``get_metric_histories`` gives them.
+
+    Returns:
+        The same names in the same order, less those with nothing to draw; steps and
+        timestamps are kept.
+
+    Example:
+        >>> history = MetricHistory("loss", MetricKind.SCALAR, [0, 1], [0.5, math.nan], [1.0, 2.0])
+        >>> numeric_histories({"loss": history})["loss"].values
+        [0.5, None]
+    """
+    drawable: dict[str, MetricHistory] = {}
+    for name, history in histories.items():
+        if history.kind is not MetricKind.SCALAR:
+            continue
+        values = [finite_number(value) for value in history.values]
+        if any(value is not None for value in values):
+            drawable[name] = history._replace(
+                steps=list(history.steps), values=values, timestamps=list(history.timestamps)
+            )
+    return drawable
+
+
+def last_values(histories: Mapping[str, MetricHistory]) -> dict[str, Any]:
+    """The last logged value of each metric, whatever its kind, in the order given; a
+    history without points is left out.
+
+    Example:
+        >>> accuracy = MetricHistory("acc", MetricKind.SCALAR, [0, 1], [0.8, 0.9], [1.0, 2.0])
+        >>> last_values({"acc": accuracy})
+        {'acc': 0.9}
+    """
+    return {name: history.values[-1] for name, history in histories.items() if history.values}

@@ -73,3 +73,33 @@ class RunRecord:
             and self.heartbeat_timeout is not None
             and time.time() - self.heartbeat_time > self.heartbeat_timeout
         )
+
+    def duration(self, now: float | None = None) -> float | None:
+        """Seconds the run has been running: from its start to its end, or to ``now`` while
+        it has not ended.
+
+        Seconds (a float), like every time of the record. Never negative: the start and the
+        end may be stamped by the clocks of different machines, and a small skew between them
+        reads as 0, not as a negative time.
+
+        Args:
+            now: seconds since the epoch that count as the present for a run that has not
+                ended (default: the clock); pass one value to time a page of runs alike.
+
+        Returns:
+            The seconds, or None when the run has not started.
+
+        Example:
+            >>> from runlab.entities import RunStatus
+            >>> record = RunRecord("r", "e", 1, RunStatus.COMPLETED, None, "r", "local",
+            ...                    created_time=10.0, start_time=12.0, end_time=15.5,
+            ...                    tags={}, properties={})
+            >>> record.duration()
+            3.5
+        """
+        if self.start_time is None:
+            return None
+        end = self.end_time
+        if end is None:
+            end = time.time() if now is None else now
+        return max(0.0, end - self.start_time)

@@ -18,7 +18,16 @@ from runlab.artifacts.snapshots import (
 from runlab.compute import ComputeTarget, LocalCompute, get_compute_target
 from runlab.data import Datastore
 from runlab.data.credentials import SECRETS_FILE_ENV, secrets_path
-from runlab.entities import JobSpec, RunStatus
+from runlab.entities import (
+    COMPUTE_KEY,
+    ENVIRONMENT_HASH_KEY,
+    ENVIRONMENT_KEY,
+    JOB_HANDLE_KEY,
+    SCRIPT_KEY,
+    SNAPSHOT_ID_KEY,
+    JobSpec,
+    RunStatus,
+)
 from runlab.environments import Environment, UvEnvironmentBuilder
 from runlab.errors import NotFoundError, RunlabError, ValidationError
 from runlab.jobs.arguments import check_arguments, data_references
@@ -160,11 +169,11 @@ class ScriptRunConfig:
             target=target.name,
             tags=tags,
             properties={
-                "runlab.snapshot_id": snapshot.snapshot_id,
-                "runlab.script": script,
-                "runlab.compute": target.name,
-                "runlab.environment": environment.name,
-                "runlab.environment_hash": environment.spec_hash(),
+                SNAPSHOT_ID_KEY: snapshot.snapshot_id,
+                SCRIPT_KEY: script,
+                COMPUTE_KEY: target.name,
+                ENVIRONMENT_KEY: environment.name,
+                ENVIRONMENT_HASH_KEY: environment.spec_hash(),
             },
             heartbeat_timeout=self.heartbeat_timeout_s,
         )
@@ -187,7 +196,7 @@ class ScriptRunConfig:
                 run_id, RunStatus.FAILED, error_details={"message": error.message}
             )
             raise
-        run.add_properties({"runlab.job_handle": json.dumps(handle)})
+        run.add_properties({JOB_HANDLE_KEY: json.dumps(handle)})
         return run
 
 

@@ -31,7 +31,17 @@ from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import CANCEL_GRACE_S, job_root
 from runlab.compute.slots import LocalSlot
 from runlab.data import DataReference, materialize
-from runlab.entities import JobSpec, RunStatus
+from runlab.entities import (
+    ARGUMENTS_KEY,
+    DRIVER_LOG_NAME,
+    ENVIRONMENT_LOG_NAME,
+    INPUTS_KEY,
+    OUTPUTS_DIR,
+    JobSpec,
+    RunStatus,
+    log_file,
+    param_key,
+)
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
@@ -87,7 +97,7 @@ class LogUploader:
                 self._upload_log(log)
 
     def _upload_log(self, log: Path) -> None:
-        key = self._files.key(f"logs/{log.name}")
+        key = self._files.key(log_file(log.name))
         uploaded = self._uploaded.get(log.name)
         size = log.stat().st_size
         if uploaded == size:
@@ -167,11 +177,11 @@ class JobEntry:
         python = self._prepare_environment()
         self._set_status(RunStatus.STARTING)
         restore_snapshot(self.workspace.artifacts, self.spec.snapshot_id, self.workdir)
-        (self.workdir / "outputs").mkdir(exist_ok=True)
+        (self.workdir / OUTPUTS_DIR).mkdir(exist_ok=True)
         arguments = self._resolve_arguments()
         self.run.add_properties(
-            {"runlab.arguments": json.dumps(arguments)}
-            | {f"param.{name}": value for name, value in named_parameters(arguments).items()}
+            {ARGUMENTS_KEY: json.dumps(arguments)}
+            | {param_key(name): value for name, value in named_parameters(arguments).items()}
         )
         self._check_canceled()
         self._set_status(RunStatus.RUNNING)
@@ -179,9 +189,9 @@ class JobEntry:
         if self.canceled.is_set():
             raise _Canceled
         self._set_status(RunStatus.FINALIZING)
-        outputs = self.workdir / "outputs"
+        outputs = self.workdir / OUTPUTS_DIR
         if any(outputs.iterdir()):
-            self.run.upload_folder("outputs", outputs)
+            self.run.upload_folder(OUTPUTS_DIR, outputs)
         if exit_code == 0:
             return RunStatus.COMPLETED, None
         tail = "".join(self.stderr_tail).rstrip()
@@ -195,7 +205,7 @@ class JobEntry:
         """The script's arguments, with each data reference made a local path; records on
         the run which references it got and the manifest of what they held."""
         # What materializing says (e.g. that a mount became a copy) goes into the run's log.
-        note = logging.FileHandler(self.logs / "driver.log", encoding="utf-8")
+        note = logging.FileHandler(self.logs / DRIVER_LOG_NAME, encoding="utf-8")
         note.setFormatter(logging.Formatter("runlab: %(message)s"))
         data_logger = logging.getLogger("runlab.data")
         data_logger.addHandler(note)
@@ -229,14 +239,14 @@ class JobEntry:
                 }
             )
         if inputs:
-            self.run.add_properties({"runlab.inputs": json.dumps(inputs)})
+            self.run.add_properties({INPUTS_KEY: json.dumps(inputs)})
         return resolved
 
     def _prepare_environment(self) -> str:
         from runlab.environments import Environment, UvEnvironmentBuilder
 
         environment = Environment.from_dict(self.spec.environment)
-        with (self.logs / "environment.log").open("a", encoding="utf-8") as log:
+        with (self.logs / ENVIRONMENT_LOG_NAME).open("a", encoding="utf-8") as log:
 
             def write(line: str) -> None:
                 log.write(line.rstrip("\n") + "\n")
@@ -255,7 +265,7 @@ class JobEntry:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        driver_log = (self.logs / "driver.log").open("ab")
+        driver_log = (self.logs / DRIVER_LOG_NAME).open("ab")
         try:
             self.child = subprocess.Popen(
                 [python, self.spec.script, *arguments],

@@ -11,7 +11,12 @@ from fastapi import FastAPI, Request, Response
 import runlab
 from runlab.server import routes_artifacts, routes_registry, routes_runs
 from runlab.server.auth import Authenticator, TokenStore
-from runlab.server.errors import PayloadTooLargeError, error_answer, install_error_handlers
+from runlab.server.errors import (
+    PayloadTooLargeError,
+    error_answer,
+    install_error_handlers,
+    status_of,
+)
 
 if TYPE_CHECKING:
     from runlab.tracking import Workspace
@@ -63,7 +68,7 @@ def create_app(
         is_file = request.url.path.startswith("/api/artifacts/")
         if not is_file and (not declared.isdigit() or int(declared) > MAX_JSON_BYTES):
             error = PayloadTooLargeError(f"request bodies are limited to {MAX_JSON_BYTES} bytes")
-            return error_answer(413, "ValidationError", error.message)
+            return error_answer(*status_of(error), error.message)
         return await call_next(request)
 
     app.include_router(routes_runs.router)

@@ -1,9 +1,12 @@
 """The one table that decides the HTTP status of each runlab error, and the handlers that
 answer with it.
 
-Every error answer is ``{"error": <class name>, "message": <one line>}``; the REST client
-(:func:`runlab.store._http.error_from_response`) maps the name back to the same class. The
-message is the error's own: it never holds a request header, so never a token.
+Every error answer is ``{"error": <class name>, "message": <one line>}``, the name that of the
+nearest class of :mod:`runlab.errors` (:data:`runlab.errors.ERROR_CLASSES`); the REST client
+(:func:`runlab.store._http.error_from_response`) raises that class again with the message. A
+server-only class (``TokenMissingError``, ``PayloadTooLargeError``) has its own status here and
+travels by the name of the runlab error it derives from. The message is the error's own: it
+never holds a request header, so never a token.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runlab.errors import (
+    ERROR_CLASSES,
     AccessDeniedError,
     AlreadyExistsError,
     BackendError,
@@ -59,19 +63,20 @@ ERROR_STATUSES: dict[type[RunlabError], int] = {
 
 
 def status_of(error: RunlabError) -> tuple[int, str]:
-    """The HTTP status of ``error`` and the class name the client maps back."""
-    for cls in type(error).__mro__:
-        if cls in ERROR_STATUSES:
-            # Server-only subclasses travel as the class the client knows.
-            name = {
-                TokenMissingError: "AccessDeniedError",
-                PayloadTooLargeError: "ValidationError",
-            }.get(cls, cls.__name__)
-            return ERROR_STATUSES[cls], name
-    return 500, "RunlabError"
+    """The HTTP status of ``error`` and the name of the class the client raises again.
+
+    The status is that of the most specific class of ``error`` in :data:`ERROR_STATUSES`; the
+    name that of its most specific class in :mod:`runlab.errors`, which the client knows.
+    """
+    classes = type(error).__mro__
+    status = next((ERROR_STATUSES[cls] for cls in classes if cls in ERROR_STATUSES), 500)
+    known = set(ERROR_CLASSES.values())
+    name = next((cls.__name__ for cls in classes if cls in known), RunlabError.__name__)
+    return status, name
 
 
 def error_answer(status: int, name: str, message: str) -> JSONResponse:
+    """The JSON answer of an error: ``{"error": name, "message": message}`` with ``status``."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": name, "message": message}, status_code=status, headers=headers)
 
@@ -98,7 +103,13 @@ async def _request_invalid(_request: Request, error: Exception) -> JSONResponse:
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, StarletteHTTPException):  # registered for it only
         raise error
-    name = {404: "NotFoundError", 405: "ValidationError"}.get(error.status_code, "RunlabError")
+    # Starlette's own answers: no such route, or a request it cannot take.
+    if error.status_code == 404:
+        name = NotFoundError.__name__
+    elif 400 <= error.status_code < 500:
+        name = ValidationError.__name__
+    else:
+        name = RunlabError.__name__
     return error_answer(error.status_code, name, str(error.detail))
 
 

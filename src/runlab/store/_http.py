@@ -1,9 +1,11 @@
 """The HTTP side shared by the REST backends: one client per server, and the one boundary
-where httpx's exceptions and the server's error statuses become runlab's errors.
+where httpx's exceptions and the server's error answers become runlab's errors.
 
-The server (``runlab.server.errors``) maps each runlab error class to a status and sends the
-class's name with the message; :func:`error_from_response` is the inverse: the name picks the
-class, the status is the fallback (a proxy in between may answer without a body).
+The server (``runlab.server.errors``) decides each error's status in its one table and sends
+the name of the error's class with its message; :func:`error_from_response` raises the class
+of :mod:`runlab.errors` of that name (:data:`runlab.errors.ERROR_CLASSES`) again. No status is
+mapped back by hand: an answer that names no runlab error (a proxy's, a crash's) is a
+:class:`BackendError` quoting the status.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ from typing import Any
 from urllib.parse import quote
 
 from runlab.errors import (
-    AccessDeniedError,
-    AlreadyExistsError,
+    ERROR_CLASSES,
     BackendError,
     InvalidStateError,
-    NotFoundError,
     RunlabError,
     ValidationError,
 )
@@ -32,35 +32,15 @@ except ImportError as _error:  # pragma: no cover - depends on the installed ext
         "talking to a runlab server needs httpx: pip install 'runlab[server]'"
     ) from _error
 
-__all__ = ["TOKEN_ENV", "ServerClient", "error_from_response", "segment"]
+__all__ = ["TOKEN_ENV", "ServerClient", "error_from_response", "segment", "server_client"]
 
 TOKEN_ENV = "RUNLAB_TOKEN"
 """The environment variable a client reads its bearer token from when none is passed."""
 
-_ERRORS_BY_NAME: dict[str, type[RunlabError]] = {
-    cls.__name__: cls
-    for cls in (
-        AccessDeniedError,
-        AlreadyExistsError,
-        BackendError,
-        InvalidStateError,
-        NotFoundError,
-        ValidationError,
-    )
-}
-_ERRORS_BY_STATUS: dict[int, type[RunlabError]] = {
-    400: ValidationError,
-    401: AccessDeniedError,
-    403: AccessDeniedError,
-    404: NotFoundError,
-    409: AlreadyExistsError,
-    413: ValidationError,
-    422: ValidationError,
-}
-
 
 def error_from_response(response: httpx.Response) -> RunlabError:
-    """The runlab error a failed response stands for (the inverse of the server's table)."""
+    """The runlab error a failed response stands for: the class the server named, with its
+    message (the inverse of the server's table); else a :class:`BackendError`."""
     name: object = None
     message: object = None
     try:
@@ -69,12 +49,11 @@ def error_from_response(response: httpx.Response) -> RunlabError:
         body = None
     if isinstance(body, dict):
         name, message = body.get("error"), body.get("message")
-    cls = _ERRORS_BY_NAME.get(name) if isinstance(name, str) else None
+    answered = f"the runlab server answered {response.status_code} {response.reason_phrase}"
+    cls = ERROR_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
-        cls = _ERRORS_BY_STATUS.get(response.status_code, BackendError)
-    if not isinstance(message, str):
-        message = f"the runlab server answered {response.status_code} {response.reason_phrase}"
-    return cls(message)
+        return BackendError(f"{answered}: {message}" if isinstance(message, str) else answered)
+    return cls(message if isinstance(message, str) else answered)
 
 
 def segment(value: object, what: str) -> str:
@@ -115,12 +94,16 @@ def json_object(value: Mapping[str, Any] | None, what: str) -> dict[str, Any] | 
 
 
 class ServerClient:
-    """One connection pool to a runlab server, safe to share between threads.
+    """One connection pool to a runlab server, safe to share between threads and between the
+    stores of one workspace (``Workspace.connect`` gives its metadata and artifact stores one).
+
+    Closing it is final and may be done more than once; every request after that raises
+    :class:`InvalidStateError`.
 
     Args:
         url: the server's base URL, e.g. ``http://127.0.0.1:8765``.
         token: the bearer token; default: the ``RUNLAB_TOKEN`` environment variable.
-        timeout: seconds to wait for a connection or a response.
+        timeout: seconds to wait for a connection or a response, unless a request says else.
     """
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
@@ -146,18 +129,23 @@ class ServerClient:
         *,
         body: Any = None,
         params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> Any:
         """Send one JSON request and return the decoded JSON answer (None for no content).
 
+        Args:
+            timeout: seconds to wait for this request; default: the client's.
+
         Raises:
             the runlab error the server's answer stands for; BackendError when the server
-            cannot be reached.
+            cannot be reached; InvalidStateError once the client is closed.
         """
         content = json_body(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         with self.boundary():
-            response = self._client.request(
-                method, path, content=content, params=params, headers=headers
+            response = self.http.request(
+                method, path, content=content, params=params, headers=headers, **extra
             )
         self.check(response)
         if response.status_code == 204 or not response.content:
@@ -166,8 +154,19 @@ class ServerClient:
 
     @property
     def http(self) -> httpx.Client:
-        """The underlying httpx client, for streaming; use it inside :meth:`boundary`."""
+        """The underlying httpx client, for streaming; use it inside :meth:`boundary`.
+
+        Raises:
+            InvalidStateError: the client is closed.
+        """
+        if self._client.is_closed:
+            raise InvalidStateError(f"the connection to the runlab server at {self.url} is closed")
         return self._client
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._client.is_closed
 
     @staticmethod
     def check(response: httpx.Response) -> None:
@@ -178,5 +177,24 @@ class ServerClient:
             raise error_from_response(response)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool, for every store sharing it; again does nothing."""
         self._client.close()
+
+
+def server_client(
+    url: str, token: str | None, timeout: float, client: ServerClient | None
+) -> ServerClient:
+    """``client`` to share when one is given, else a new client of ``url``: what a REST
+    store's constructor makes of its arguments.
+
+    Raises:
+        ValidationError: ``client`` talks to another server than ``url``, or a ``token`` is
+            given beside it (the client carries its own).
+    """
+    if client is None:
+        return ServerClient(url, token=token, timeout=timeout)
+    if client.url != url.rstrip("/"):
+        raise ValidationError(f"the client given talks to {client.url}, not to {url}")
+    if token is not None:
+        raise ValidationError("a shared client carries its own token: pass none beside it")
+    return client

@@ -17,7 +17,7 @@ from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
-from runlab.store._http import ServerClient, json_object, segment
+from runlab.store._http import ServerClient, json_object, segment, server_client
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
 
 __all__ = ["RestMetadataStore"]
@@ -48,6 +48,8 @@ class RestMetadataStore(MetadataStore):
         url: the server's base URL (``http://host:8765``).
         token: a bearer token (``runlab token create``); default: ``RUNLAB_TOKEN``.
         timeout: seconds to wait for the server.
+        client: a connection pool to share (with a :class:`RestArtifactStore` of the same
+            server); closing either store closes it. Default: a pool of this store's own.
 
     Raises:
         AccessDeniedError: (from any method) the server wants a token, or a write token.
@@ -58,17 +60,32 @@ class RestMetadataStore(MetadataStore):
         >>> store.list_experiments()  # doctest: +SKIP
     """
 
-    def __init__(self, url: str, *, token: str | None = None, timeout: float = 60.0) -> None:
-        self._server = ServerClient(url, token=token, timeout=timeout)
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 60.0,
+        client: ServerClient | None = None,
+    ) -> None:
+        self._server = server_client(url, token, timeout, client)
+        self._timeout = timeout
 
     @property
     def uri(self) -> str:
         """The server's base URL."""
         return self._server.url
 
+    @property
+    def client(self) -> ServerClient:
+        """The connection pool this store talks through (to share with another store)."""
+        return self._server
+
     def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         query = {key: value for key, value in params.items() if value is not None}
-        return self._server.request(method, "/api" + path, body=body, params=query or None)
+        return self._server.request(
+            method, "/api" + path, body=body, params=query or None, timeout=self._timeout
+        )
 
     def workspace_info(self) -> dict[str, Any]:
         """What the server says about its workspace: ``name``, ``created_time``."""
@@ -373,5 +390,6 @@ class RestMetadataStore(MetadataStore):
     # -- lifetime ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (shared with any store given the same client); after
+        this every method raises :class:`~runlab.errors.InvalidStateError`."""
         self._server.close()

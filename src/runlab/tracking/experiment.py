@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runlab.entities import ExperimentRecord, RunStatus
 from runlab.errors import ValidationError
+from runlab.tracking.run_common import label_filter
 
 if TYPE_CHECKING:
     from runlab.tracking.run import Run
@@ -140,8 +141,8 @@ class Experiment:
             experiment_name=self._name,
             statuses=None if status is None else [RunStatus.parse(status)],
             top_level_only=not include_children,
-            tags=_as_filter(tags),
-            properties=_as_filter(properties),
+            tags=label_filter(tags),
+            properties=label_filter(properties),
             limit=limit,
         )
         for record in records:
@@ -168,11 +169,3 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self._name!r}, workspace={self._workspace.name!r})"
-
-
-def _as_filter(value: str | Mapping[str, str | None] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {value: None}
-    return dict(value)

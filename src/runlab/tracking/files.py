@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from runlab.artifacts import ArtifactStore, safe_local_path, vet_path
+from runlab.entities import run_file_key, run_prefix
 from runlab.errors import BackendError, NotFoundError, ValidationError
 
 __all__ = ["RunFiles"]
@@ -23,7 +25,7 @@ class RunFiles:
 
     def __init__(self, artifacts: ArtifactStore, run_id: str) -> None:
         self._artifacts = artifacts
-        self._root = f"runs/{run_id}"
+        self._root = run_prefix(run_id)
         self._run_id = run_id
 
     def key(self, name: str) -> str:
@@ -32,7 +34,7 @@ class RunFiles:
         Raises:
             ValidationError: ``name`` is not a safe relative path.
         """
-        return f"{self._root}/{vet_path(name)}"
+        return run_file_key(self._run_id, vet_path(name))
 
     def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | IO[bytes]) -> str:
         """Store a local file (or a binary stream) as the run's file ``name``."""
@@ -49,6 +51,20 @@ class RunFiles:
             self._artifacts.put_bytes(key, data)
         return vet_path(name)
 
+    def upload_files(
+        self, names: Sequence[str], paths: Sequence[str | os.PathLike[str]]
+    ) -> list[str]:
+        """Store several local files, ``paths[i]`` as the run's file ``names[i]``.
+
+        Raises:
+            ValidationError: not as many names as paths, or a name that is not a safe
+                relative path.
+            NotFoundError: no such local file.
+        """
+        if len(names) != len(paths):
+            raise ValidationError("upload_files needs as many names as paths")
+        return [self.upload_file(name, path) for name, path in zip(names, paths, strict=True)]
+
     def upload_bytes(self, name: str, data: bytes) -> str:
         """Store ``data`` as the run's file ``name``."""
         return self.upload_file(name, io.BytesIO(data))
@@ -59,12 +75,12 @@ class RunFiles:
         if not source.is_dir():
             raise NotFoundError(f"cannot upload {source}: no such folder")
         stored = self._artifacts.put_folder(source, self.key(name))
-        return [key[len(self._root) + 1 :] for key in stored]
+        return [key[len(self._root) :] for key in stored]
 
     def names(self, prefix: str | None = None) -> list[str]:
         """The run's file names (relative to the run), sorted."""
-        folder = self._root if not prefix else self.key(prefix)
-        return [key[len(self._root) + 1 :] for key in self._artifacts.list_files(folder)]
+        folder = self._root.rstrip("/") if not prefix else self.key(prefix)
+        return [key[len(self._root) :] for key in self._artifacts.list_files(folder)]
 
     def read_bytes(self, name: str) -> bytes:
         """The bytes of the run's file ``name``."""
@@ -115,6 +131,6 @@ class RunFiles:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise BackendError(f"cannot create {target.parent}: {error}") from error
-            self._artifacts.get_file(f"{self._root}/{name}", target)
+            self._artifacts.get_file(run_file_key(self._run_id, name), target)
             written.append(target)
         return written

@@ -1,7 +1,8 @@
-"""``Run.log`` and its siblings: checked, stepped, and queued for the background writer."""
+"""``Run.log`` and its siblings: checked and stepped once for ``Run`` and ``OfflineRun``."""
 
 from __future__ import annotations
 
+import abc
 import io
 import os
 import re
@@ -10,10 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runlab.entities import Metric, MetricKind, RunRecord
+from runlab.entities import IMAGES_DIR, Metric, MetricKind
 from runlab.errors import BackendError, NotFoundError, ValidationError
-from runlab.store import MetadataStore
-from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
 from runlab.tracking.values import (
     PLAIN_SCALARS,
@@ -34,26 +33,37 @@ def _file_name_for(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "image"
 
 
-class MetricLogging:
-    """The logging methods of :class:`runlab.Run` (a mixin: ``Run`` sets the attributes).
+class MetricLogging(abc.ABC):
+    """The logging methods of :class:`runlab.Run` and :class:`runlab.OfflineRun` (a mixin).
 
-    ``log`` and its siblings are buffered: they return at once and a background thread
-    stores the points in batches; ``flush`` waits for it.
+    Everything a log call checks, the step it takes and the file an image becomes is decided
+    here, once for both; where the point goes is the class's :meth:`_append`: ``Run`` queues it
+    for the background writer, ``OfflineRun`` keeps it in memory and prints it.
+
+    Subclasses set ``_files`` (the run's files, where images go) and ``_steps`` (the next
+    step of each metric, or None to ask :meth:`_stored_steps` first).
     """
 
-    _record: RunRecord
-    _store: MetadataStore
     _files: RunFiles
-    _queue: MetricQueue
     _steps: dict[str, int] | None
+
+    @abc.abstractmethod
+    def _stored_steps(self) -> dict[str, int]:
+        """The last step stored of each metric, for a run opened here but not started here."""
+
+    @abc.abstractmethod
+    def _append(self, metric: Metric) -> None:
+        """Keep one checked point."""
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Wait until every point logged so far is stored."""
 
     def _next_step(self, name: str, step: int | None) -> int:
         steps = self._steps
         if steps is None:
             # A run opened here, not started here: go on after what is stored.
-            self._queue.flush()
-            stored = self._store.get_last_steps(self._record.run_id)
-            steps = self._steps = {key: last + 1 for key, last in stored.items()}
+            steps = self._steps = {key: last + 1 for key, last in self._stored_steps().items()}
         if step is None:
             step = steps.get(name, 0)
         elif type(step) is not int or step < 0:
@@ -61,11 +71,6 @@ class MetricLogging:
         if step >= steps.get(name, 0):
             steps[name] = step + 1
         return step
-
-    def _append(self, metric: Metric) -> None:
-        self._queue.pending.append(metric)
-        if not self._queue.registered:
-            flusher.register(self._queue)
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a number, a bool or a string under ``name``; returns at once.
@@ -129,11 +134,9 @@ class MetricLogging:
             plot.savefig(buffer, format="png")
             suffix, data = ".png", buffer.getvalue()
         step = self._next_step(name, None)  # only once there is an image to store
-        file_name = self._files.upload_bytes(f"images/{_file_name_for(name)}_{step}{suffix}", data)
+        file_name = self._files.upload_bytes(
+            f"{IMAGES_DIR}/{_file_name_for(name)}_{step}{suffix}", data
+        )
         self._append(
             Metric(name, file_name, step, time.time(), MetricKind.IMAGE, description or None)
         )
-
-    def flush(self) -> None:
-        """Wait until every point logged so far is stored."""
-        self._queue.flush()

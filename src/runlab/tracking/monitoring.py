@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from runlab.entities import RunStatus
+from runlab.entities import DRIVER_LOG, RunStatus
 from runlab.errors import JobFailedError, NotFoundError
 from runlab.tracking.files import RunFiles
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DRIVER_LOG", "follow_log", "read_log_from", "wait_for_completion"]
 
-DRIVER_LOG = "logs/driver.log"
 POLL_S = 0.5
 
 

@@ -9,16 +9,31 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from runlab.entities import RunRecord, RunStatus
+from runlab.entities import (
+    COMPUTE_KEY,
+    JOB_HANDLE_KEY,
+    LOGS_DIR,
+    SNAPSHOT_ID_KEY,
+    Metric,
+    RunRecord,
+    RunStatus,
+)
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
 from runlab.tracking.metric_logging import MetricLogging
+from runlab.tracking.run_common import (
+    check_display_name,
+    child_matches,
+    details_in_sdk_shape,
+    failure_details,
+    label_filter,
+    parameters_in,
+)
 from runlab.tracking.values import metrics_in_sdk_shape, string_map
 
 if TYPE_CHECKING:
@@ -40,12 +55,6 @@ _context_run: Run | None = None
 def new_run_id(experiment_name: str) -> str:
     """A unique, readable run id: ``<experiment>_<unix seconds>_<8 hex>``."""
     return f"{experiment_name}_{int(time.time())}_{secrets.token_hex(4)}"
-
-
-def _utc(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 class Run(MetricLogging):
@@ -171,9 +180,7 @@ class Run(MetricLogging):
 
     @display_name.setter
     def display_name(self, value: str) -> None:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError("a run's display name must be a non-empty string")
-        self._record = self._store.update_run(self.id, display_name=value)
+        self._record = self._store.update_run(self.id, display_name=check_display_name(value))
 
     @property
     def type(self) -> str:
@@ -212,29 +219,22 @@ class Run(MetricLogging):
     def get_details(self) -> dict[str, Any]:
         """The run's details in the SDK's shape: runId, status, times, target, tags,
         properties, log files, and the error for a failed run."""
-        record = self._refresh()
-        details: dict[str, Any] = {
-            "runId": record.run_id,
-            "experimentName": record.experiment_name,
-            "displayName": record.display_name,
-            "runNumber": record.number,
-            "target": record.target,
-            "status": record.status.value,
-            "parentRunId": record.parent_run_id,
-            "createdTimeUtc": _utc(record.created_time),
-            "startTimeUtc": _utc(record.start_time),
-            "endTimeUtc": _utc(record.end_time),
-            "properties": dict(record.properties),
-            "tags": dict(record.tags),
-            "inputDatasets": json.loads(record.properties.get("runlab.inputs", "[]")),
-            "outputDatasets": [],
-            "logFiles": {name: name for name in self._files.names("logs")},
-        }
-        if record.error_details:
-            details["error"] = {"error": dict(record.error_details)}
-        return details
+        return details_in_sdk_shape(self._refresh(), self._files.names(LOGS_DIR))
 
     # -- metrics -------------------------------------------------------------------------
+
+    def _stored_steps(self) -> dict[str, int]:
+        self._queue.flush()
+        return self._store.get_last_steps(self.id)
+
+    def _append(self, metric: Metric) -> None:
+        self._queue.pending.append(metric)
+        if not self._queue.registered:
+            flusher.register(self._queue)
+
+    def flush(self) -> None:
+        """Wait until every point logged so far is stored."""
+        self._queue.flush()
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """The run's metrics in the SDK's shape: a name logged once maps to its value,
@@ -244,6 +244,8 @@ class Run(MetricLogging):
             name: only this metric.
             recursive: include the child runs, as ``{run_id: metrics}`` for every run.
         """
+        if recursive:
+            flusher.flush_all()  # the children's points may sit in other Run objects' queues
         self.flush()
         metrics = metrics_in_sdk_shape(self._store.get_metric_histories(self.id, name))
         if not recursive:
@@ -303,11 +305,13 @@ class Run(MetricLogging):
     def upload_files(
         self, names: Sequence[str], paths: Sequence[str | os.PathLike[str]]
     ) -> list[str]:
-        """Store several local files, ``paths[i]`` as ``names[i]``."""
-        if len(names) != len(paths):
-            raise ValidationError("upload_files needs as many names as paths")
-        pairs = zip(names, paths, strict=True)
-        return [self._files.upload_file(name, path) for name, path in pairs]
+        """Store several local files, ``paths[i]`` as ``names[i]``.
+
+        Raises:
+            ValidationError: not as many names as paths, or a bad name.
+            NotFoundError: no such local file.
+        """
+        return self._files.upload_files(names, paths)
 
     def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
         """Store every file under the local folder ``path`` as ``name/...``."""
@@ -352,21 +356,40 @@ class Run(MetricLogging):
         properties: str | Mapping[str, str | None] | None = None,
         status: str | None = None,
     ) -> Iterator[Run]:
-        """The runs started as children of this one (and theirs, with ``recursive``)."""
-        from runlab.tracking.experiment import _as_filter
+        """The runs started as children of this one, oldest first; with ``recursive``, each
+        followed by its own descendants.
 
-        records = self._store.search_runs(
-            parent_run_id=self.id,
-            statuses=None if status is None else [RunStatus.parse(status)],
-            tags=_as_filter(tags),
-            properties=_as_filter(properties),
-            order_by="created_time asc",
-        )
-        for record in records:
+        Args:
+            recursive: also the children's children, and so on.
+            tags: only runs with this tag (a name), or with these tag values (a dict; None
+                matches any value).
+            properties: as ``tags``, for properties.
+            status: only runs in this state.
+
+        The filters apply to every run returned; with ``recursive`` the descendants of a child
+        that does not match are still searched.
+
+        Raises:
+            ValidationError: ``status`` names no run state.
+        """
+        wanted = None if status is None else RunStatus.parse(status)
+        tag_filter, property_filter = label_filter(tags), label_filter(properties)
+        if not recursive:
+            records = self._store.search_runs(
+                parent_run_id=self.id,
+                statuses=None if wanted is None else [wanted],
+                tags=tag_filter,
+                properties=property_filter,
+                order_by="created_time asc",
+            )
+            for record in records:
+                yield Run(self._experiment, record.run_id, _record=record)
+            return
+        for record in self._store.search_runs(parent_run_id=self.id, order_by="created_time asc"):
             child = Run(self._experiment, record.run_id, _record=record)
-            yield child
-            if recursive:
-                yield from child.get_children(recursive=True)
+            if child_matches(record, wanted, tag_filter, property_filter):
+                yield child
+            yield from child.get_children(True, tags, properties, status)
 
     # -- models --------------------------------------------------------------------------
 
@@ -446,15 +469,12 @@ class Run(MetricLogging):
     def fail(
         self, error_details: BaseException | str | None = None, error_code: str | None = None
     ) -> None:
-        """Store everything logged, then mark the run Failed with what went wrong."""
-        if isinstance(error_details, BaseException):
-            message = f"{type(error_details).__name__}: {error_details}"
-        else:
-            message = "failed" if error_details is None else str(error_details)
-        details: dict[str, Any] = {"message": message}
-        if error_code is not None:
-            details["code"] = error_code
-        self._finish(RunStatus.FAILED, details)
+        """Store everything logged, then mark the run Failed with what went wrong.
+
+        Raises:
+            InvalidStateError: the run has already ended.
+        """
+        self._finish(RunStatus.FAILED, failure_details(error_details, error_code))
 
     def cancel(self) -> None:
         """End the run as Canceled: a submitted job is stopped first (its whole process
@@ -464,12 +484,12 @@ class Run(MetricLogging):
             InvalidStateError: the run has already ended.
         """
         record = self._refresh()
-        handle = record.properties.get("runlab.job_handle")
+        handle = record.properties.get(JOB_HANDLE_KEY)
         if handle is not None and not record.status.is_terminal:
             from runlab.compute import get_compute_target
 
             target = get_compute_target(
-                record.properties.get("runlab.compute", record.target), self.experiment.workspace
+                record.properties.get(COMPUTE_KEY, record.target), self.experiment.workspace
             )
             target.cancel(json.loads(handle))
             if self._refresh().status.is_terminal:
@@ -504,7 +524,7 @@ class Run(MetricLogging):
 
     def get_snapshot_id(self) -> str | None:
         """The id of the snapshot of the run's source folder (None for interactive runs)."""
-        return self._refresh().properties.get("runlab.snapshot_id")
+        return self._refresh().properties.get(SNAPSHOT_ID_KEY)
 
     def restore_snapshot(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Unpack the run's source snapshot into ``path`` (default: ``./<snapshot id>``).
@@ -523,12 +543,7 @@ class Run(MetricLogging):
 
     def get_parameters(self) -> dict[str, str]:
         """The named parameters of a submitted run: its script's ``--name value`` pairs."""
-        prefix = "param."
-        return {
-            key[len(prefix) :]: value
-            for key, value in self._refresh().properties.items()
-            if key.startswith(prefix)
-        }
+        return parameters_in(self._refresh().properties)
 
     def __enter__(self) -> Run:
         return self

@@ -196,7 +196,8 @@ class Workspace:
     @classmethod
     def connect(cls, url: str, *, token: str | None = None) -> Workspace:
         """The workspace served by the runlab server at ``url`` (``runlab server``): the whole
-        Python API, over HTTP.
+        Python API, over HTTP. Its two stores share one connection pool, which :meth:`close`
+        closes.
 
         Args:
             url: the server's base URL, e.g. ``http://127.0.0.1:8765``.
@@ -227,7 +228,7 @@ class Workspace:
             created_time=created if isinstance(created, (int, float)) else None,
         )
         workspace._store = store
-        workspace._artifacts = RestArtifactStore(store.uri, token=token)
+        workspace._artifacts = RestArtifactStore(store.uri, client=store.client)
         workspace._token = token
         return workspace
 
@@ -459,10 +460,26 @@ class Workspace:
         }
 
     def close(self) -> None:
-        """Close the stores' connections."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        """Close both stores' connections (one pool for a workspace from :meth:`connect`).
+
+        Also ``with Workspace(...) as ws:``. Using :attr:`store` or :attr:`artifacts` after this
+        opens them again from the workspace's URIs; a store object taken before must not be
+        used again (a REST store refuses with InvalidStateError). Closing twice does nothing.
+        """
+        store, artifacts = self._store, self._artifacts
+        self._store = self._artifacts = None
+        try:
+            if store is not None:
+                store.close()
+        finally:
+            if artifacts is not None:
+                artifacts.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Workspace(name={self._name!r}, store_uri={self.store_uri!r})"

@@ -26,10 +26,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from runlab.cli.output import run_duration
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
-from runlab.entities import RunStatus
+from runlab.entities import OUTPUTS_DIR, RunStatus
 from runlab.errors import NotFoundError
 from runlab.tracking import Experiment, Run, Workspace
 from runlab.tracking.workspace import CONFIG_DIR, CONFIG_FILE
@@ -58,7 +57,7 @@ CLUSTER_NAME = "cpu-cluster"
 """The Ray cluster the tutorial creates, and deletes at the end."""
 REGULARIZATION = 0.8
 """``train.py --regularization``: the inverse of scikit-learn's ``C``."""
-MODEL_FILE = "outputs/sklearn_mnist_model.pkl"
+MODEL_FILE = f"{OUTPUTS_DIR}/sklearn_mnist_model.pkl"
 """Where ``train.py`` saves the model, among the run's files."""
 SAMPLE_SIZE = 30
 
@@ -349,7 +348,7 @@ def _train_on_cluster(
         _say(out, f"Metrics: {metrics}")
         _say(out, f"Files: {run.get_file_names()}")
     record = experiment.workspace.store.get_run(run.id)
-    running_s = run_duration(record.start_time, record.end_time) or 0.0
+    running_s = record.duration() or 0.0
     outcome.cluster = TrainingResult(run.id, float(metrics["accuracy"]), running_s)
     with stages.stage("register"):
         model = run.register_model(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import MetricKind
+from runlab.entities import DRIVER_LOG, last_values, numeric_histories
 from runlab.tracking.monitoring import read_log_from
 
 if TYPE_CHECKING:
@@ -30,7 +28,6 @@ EASE_OVER_S = 3600.0
 LOG_TAIL_LINES = 20
 LOG_TAIL_BYTES = 64 * 1024
 """How much of the log's end the first snapshot reads for its last lines."""
-DRIVER_LOG = "logs/driver.log"
 
 
 def refresh_interval(elapsed_s: float) -> float:
@@ -71,13 +68,6 @@ class RunSnapshot:
     log_offset: int = 0
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def take_snapshot(
     run: Run, log_lines: int = LOG_TAIL_LINES, previous: RunSnapshot | None = None
 ) -> RunSnapshot:
@@ -93,16 +83,11 @@ def take_snapshot(
     run.flush()
     workspace = run.experiment.workspace
     record = workspace.store.get_run(run.id)
-    histories = workspace.store.get_metric_histories(run.id)
-    metrics: dict[str, tuple[list[int], list[float | None]]] = {}
-    last_values: dict[str, Any] = {}
-    for name, history in sorted(histories.items()):
-        if history.values:
-            last_values[name] = history.values[-1]
-        if history.kind is MetricKind.SCALAR:
-            values = [_number(value) for value in history.values]
-            if any(value is not None for value in values):
-                metrics[name] = (list(history.steps), values)
+    histories = dict(sorted(workspace.store.get_metric_histories(run.id).items()))
+    metrics = {
+        name: (history.steps, history.values)
+        for name, history in numeric_histories(histories).items()
+    }
     if previous is not None and previous.run_id == record.run_id:
         offset, before = previous.log_offset, previous.log_tail
     else:
@@ -116,18 +101,14 @@ def take_snapshot(
         (child.run_id, child.display_name, child.status.value)
         for child in workspace.store.search_runs(parent_run_id=run.id, order_by="created_time asc")
     ]
-    duration = None
-    if record.start_time is not None:
-        end = record.end_time if record.end_time is not None else time.time()
-        duration = max(0.0, end - record.start_time)
     return RunSnapshot(
         run_id=record.run_id,
         display_name=record.display_name,
         status=record.status.value,
         terminal=record.status.is_terminal,
-        duration_s=duration,
+        duration_s=record.duration(),
         metrics=metrics,
-        last_values=last_values,
+        last_values=last_values(histories),
         log_tail=tail,
         children=children,
         log_offset=log_offset,

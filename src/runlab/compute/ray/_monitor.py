@@ -26,7 +26,7 @@ from typing import Any
 
 from runlab.artifacts import open_artifact_store
 from runlab.compute.ray._client import JobsClient
-from runlab.entities import RunStatus
+from runlab.entities import RAY_JOB_LOG, RunStatus, run_file_key
 from runlab.errors import InvalidStateError, NotFoundError, RunlabError
 from runlab.store import open_metadata_store
 
@@ -103,7 +103,7 @@ class Monitor:
     def _keep_ray_log(self, submission_id: str, run_id: str) -> None:
         with contextlib.suppress(Exception):
             text = self.client.client.get_job_logs(submission_id)
-            self.artifacts.put_bytes(f"runs/{run_id}/logs/ray_job.log", text.encode())
+            self.artifacts.put_bytes(run_file_key(run_id, RAY_JOB_LOG), text.encode())
 
     def _end(self, run_id: str, status: RunStatus, details: dict[str, Any]) -> None:
         with contextlib.suppress(InvalidStateError):

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from runlab.artifacts import vet_path
-from runlab.entities import RunRecord
+from runlab.entities import DRIVER_LOG, RunRecord, run_file_key
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server._deps import ok
 from runlab.server.ui import views
@@ -31,7 +31,6 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 READER = [Depends(check_reader_json)]
 LOG_TAIL_BYTES = 64 * 1024
 """How much of a log the run page shows when it opens (it then follows the rest)."""
-DRIVER_LOG = "logs/driver.log"
 STATIC = Path(__file__).parent / "static"
 
 
@@ -44,7 +43,7 @@ def _state(record: RunRecord) -> dict[str, Any]:
     return {
         "status": record.status.value,
         "terminal": record.status.is_terminal,
-        "duration": views.format_duration(views.duration_of(record)),
+        "duration": views.format_duration(record.duration()),
         "ended": views.format_time(record.end_time),
     }
 
@@ -73,7 +72,7 @@ def run_states(request: Request, run: Annotated[list[str] | None, Query()] = Non
 @router.get("/api/runs/{run_id}/metrics", dependencies=READER)
 def run_metrics(request: Request, run_id: str) -> Response:
     """The run's numeric metrics, ``{name: {"steps": [...], "values": [...]}}``."""
-    return ok(views.numeric_histories(_store(request), run_id))
+    return ok(views.metric_charts(_store(request), run_id))
 
 
 @router.get("/api/runs/{run_id}/log", dependencies=READER)
@@ -99,7 +98,7 @@ def download_file(request: Request, run_id: str, name: str) -> Response:
     if (answer := check_reader(request)) is not None:
         return answer
     _store(request).get_run(run_id)
-    key = f"runs/{run_id}/{vet_path(name)}"
+    key = run_file_key(run_id, vet_path(name))
     data = request.app.state.workspace.artifacts.get_bytes(key)
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     filename = os.path.basename(name).replace('"', "")

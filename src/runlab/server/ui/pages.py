@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from runlab.entities import RunStatus
+from runlab.entities import DRIVER_LOG, PARAM_PREFIX, SNAPSHOT_ID_KEY, RunStatus, run_prefix
 from runlab.server.ui import views
 from runlab.server.ui._auth import COOKIE, check_reader, login_redirect
 from runlab.server.ui._render import render
@@ -21,7 +21,6 @@ from runlab.store import MetadataStore
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-DRIVER_LOG = "logs/driver.log"
 
 
 def _store(request: Request) -> MetadataStore:
@@ -108,15 +107,16 @@ def run_page(request: Request, run_id: str) -> Response:
     store = _store(request)
     record = store.get_run(run_id)
     artifacts = request.app.state.workspace.artifacts
-    root = f"runs/{run_id}/"
+    root = run_prefix(run_id)
     files = [key[len(root) :] for key in artifacts.list_files(root.rstrip("/"))]
     children = store.search_runs(parent_run_id=run_id, order_by="created_time asc")
     context = {
         "record": record,
-        "duration": views.format_duration(views.duration_of(record)),
+        "duration": views.format_duration(record.duration()),
         "files": files,
         "children": children,
-        "snapshot_id": record.properties.get("runlab.snapshot_id"),
+        "snapshot_id": record.properties.get(SNAPSHOT_ID_KEY),
+        "driver_log": DRIVER_LOG,
         "has_log": DRIVER_LOG in files,
     }
     return render("run.html", context)
@@ -134,7 +134,8 @@ def compare_page(
         return answer
     run_ids = list(_names(run or []))
     data = views.compare_data(_store(request), run_ids, metric, param)
-    return render("compare.html", {"data": data, "run_ids": run_ids})
+    context = {"data": data, "run_ids": run_ids, "param_prefix": PARAM_PREFIX}
+    return render("compare.html", context)
 
 
 @router.get("/models")

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import math
 import time
 from typing import Any
 
-from runlab.entities import MetricKind, RunRecord, RunStatus
+from runlab.entities import (
+    RunStatus,
+    last_values,
+    numeric_histories,
+    param_key,
+    param_name,
+)
 from runlab.errors import ValidationError
 from runlab.store import MetadataStore
 
@@ -21,11 +26,10 @@ __all__ = [
     "RUN_ORDERS",
     "RunsQuery",
     "compare_data",
-    "duration_of",
     "format_duration",
     "format_time",
     "last_numbers",
-    "numeric_histories",
+    "metric_charts",
     "runs_page",
 ]
 
@@ -39,7 +43,6 @@ RUN_ORDERS = (
 )
 """The orders the runs table offers: those the store sorts by."""
 MAX_PAGE = 500
-PARAM_PREFIX = "param."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,14 +96,6 @@ class RunsQuery:
         return self
 
 
-def duration_of(record: RunRecord, now: float | None = None) -> float | None:
-    """Seconds the run has been running (until its end), or None before it started."""
-    if record.start_time is None:
-        return None
-    end = record.end_time if record.end_time is not None else (now or time.time())
-    return max(0.0, end - record.start_time)
-
-
 def format_time(timestamp: float | None) -> str:
     """``2026-11-27 00:28:35 UTC``, or ``""`` for None."""
     if timestamp is None:
@@ -121,34 +116,20 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
 
 
-def _number(value: Any) -> float | None:
-    """A logged value as a finite float for a chart, or None (strings, NaN, infinities)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def numeric_histories(store: MetadataStore, run_id: str) -> dict[str, dict[str, list[Any]]]:
-    """The run's scalar metrics that hold numbers, as ``{name: {"steps", "values"}}``;
-    values that are not finite numbers become None (a gap in the chart)."""
-    charts: dict[str, dict[str, list[Any]]] = {}
-    for name, history in store.get_metric_histories(run_id).items():
-        if history.kind is not MetricKind.SCALAR:
-            continue
-        values = [_number(value) for value in history.values]
-        if any(value is not None for value in values):
-            charts[name] = {"steps": list(history.steps), "values": values}
-    return charts
+def metric_charts(store: MetadataStore, run_id: str) -> dict[str, dict[str, list[Any]]]:
+    """The run's numeric histories (:func:`runlab.entities.numeric_histories`) as the charts
+    take them: ``{name: {"steps", "values"}}``, None in values for a gap."""
+    return {
+        name: {"steps": history.steps, "values": history.values}
+        for name, history in numeric_histories(store.get_metric_histories(run_id)).items()
+    }
 
 
 def last_numbers(store: MetadataStore, run_id: str, names: tuple[str, ...]) -> dict[str, Any]:
     """The last logged value of each metric in ``names`` (missing names are left out)."""
     found: dict[str, Any] = {}
     for name in names:
-        history = store.get_metric_histories(run_id, name).get(name)
-        if history is not None and history.values:
-            found[name] = history.values[-1]
+        found.update(last_values(store.get_metric_histories(run_id, name)))
     return found
 
 
@@ -178,7 +159,7 @@ def runs_page(store: MetadataStore, query: RunsQuery) -> dict[str, Any]:
     rows = [
         {
             "record": record,
-            "duration": format_duration(duration_of(record, now)),
+            "duration": format_duration(record.duration(now)),
             "metrics": last_numbers(store, record.run_id, metrics) if metrics else {},
         }
         for record in records
@@ -197,7 +178,8 @@ def compare_data(
     store: MetadataStore, run_ids: list[str], metric: str | None, param: str | None
 ) -> dict[str, Any]:
     """What the compare page draws for ``run_ids``: each run's ``metric`` against step
-    (one line per run), and its last value against the run property ``param.<param>``.
+    (one line per run), and its last value against the run property ``param.<param>``;
+    and each run's parameters (``parameters[run_id]``: ``{name: value}``).
 
     ``metric`` and ``param`` default to the first name the runs have.
 
@@ -205,16 +187,17 @@ def compare_data(
         NotFoundError: a run does not exist.
     """
     records = [store.get_run(run_id) for run_id in run_ids]
-    histories = {record.run_id: numeric_histories(store, record.run_id) for record in records}
+    histories = {record.run_id: metric_charts(store, record.run_id) for record in records}
     metric_names = sorted({name for charts in histories.values() for name in charts})
-    param_names = sorted(
-        {
-            key[len(PARAM_PREFIX) :]
-            for record in records
-            for key in record.properties
-            if key.startswith(PARAM_PREFIX)
+    parameters = {
+        record.run_id: {
+            name: value
+            for key, value in record.properties.items()
+            if (name := param_name(key)) is not None
         }
-    )
+        for record in records
+    }
+    param_names = sorted({name for names in parameters.values() for name in names})
     metric = metric if metric in metric_names else (metric_names[0] if metric_names else None)
     param = param if param in param_names else (param_names[0] if param_names else None)
     overlay = []
@@ -224,7 +207,7 @@ def compare_data(
         if chart is None:
             continue
         overlay.append({"name": record.display_name, "x": chart["steps"], "y": chart["values"]})
-        param_text = record.properties.get(PARAM_PREFIX + (param or ""))
+        param_text = record.properties.get(param_key(param or ""))
         last = next((value for value in reversed(chart["values"]) if value is not None), None)
         if param_text is not None and last is not None:
             scatter["x"].append(_param_value(param_text))
@@ -236,6 +219,7 @@ def compare_data(
         "param": param,
         "metric_names": metric_names,
         "param_names": param_names,
+        "parameters": parameters,
         "overlay": overlay,
         "scatter": scatter,
     }

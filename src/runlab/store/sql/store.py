@@ -18,6 +18,7 @@ from runlab.entities import (
     allowed_sources,
     check_transition,
 )
+from runlab.entities.labels import with_properties, without_tag
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
 from runlab.store.base import MetadataStore, RunFilters
 from runlab.store.sql import migrate
@@ -475,10 +476,7 @@ class SqlMetadataStore(
         """See :meth:`MetadataStore.delete_tag`."""
 
         def remove(current: dict[str, Any]) -> dict[str, Any]:
-            if key not in current:
-                raise NotFoundError(f"run {run_id!r} has no tag {key!r}")
-            del current[key]
-            return current
+            return without_tag(current, key, f"run {run_id!r}")
 
         self._update_json(run_id, runs.c.tags, remove, f"remove a tag of run {run_id!r}")
 
@@ -486,12 +484,6 @@ class SqlMetadataStore(
         """See :meth:`MetadataStore.add_properties`."""
 
         def add(current: dict[str, Any]) -> dict[str, Any]:
-            for key, value in properties.items():
-                if key in current and current[key] != value:
-                    raise AlreadyExistsError(
-                        f"run {run_id!r} already has property {key!r} = {current[key]!r};"
-                        " properties cannot be changed once added (use a tag instead)"
-                    )
-            return current | dict(properties)
+            return with_properties(current, properties, f"run {run_id!r}")
 
         self._update_json(run_id, runs.c.properties, add, f"add properties to run {run_id!r}")
