@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: real databases, and a job folder of the test's own."""
+"""Fixtures shared by every test package: a fresh workspace, real databases, and a job folder
+of the test's own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from helpers import fresh_workspace
+from runlab import Workspace
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RUNLAB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -51,3 +55,23 @@ def job_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "jobs"
     monkeypatch.setenv("RUNLAB_JOB_ROOT", str(root))
     return root
+
+
+@pytest.fixture
+def workspace_name() -> str:
+    """The name of the ``workspace`` fixture's workspace; a test module overrides it to check
+    a name of its own."""
+    return "test"
+
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path) -> Path:
+    """Where the ``workspace`` fixture creates its workspace: ``tmp_path / "ws"``."""
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def workspace(workspace_dir: Path, workspace_name: str) -> Iterator[Workspace]:
+    """A fresh SQLite workspace in ``workspace_dir``, closed after the test."""
+    with fresh_workspace(workspace_dir, workspace_name) as created:
+        yield created

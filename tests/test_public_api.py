@@ -10,15 +10,18 @@ import runlab
 EXPECTED = [
     "AlreadyExistsError",
     "BackendError",
+    "ComputeTarget",
     "Datastore",
     "Environment",
     "Estimator",
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
+    "LocalCompute",
     "Model",
     "NotFoundError",
     "OfflineRun",
+    "RayCompute",
     "Run",
     "RunStatus",
     "RunlabError",
@@ -55,3 +58,22 @@ def test_import_does_not_load_the_database_layer() -> None:
     code = "import sys, runlab; print('sqlalchemy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_compute_targets_are_one_class_importable_from_runlab() -> None:
+    from runlab import ComputeTarget, LocalCompute, RayCompute
+    from runlab.compute import ComputeTarget as Interface
+    from runlab.compute.ray import RayCompute as Ray
+
+    assert ComputeTarget is Interface and RayCompute is Ray
+    assert issubclass(RayCompute, ComputeTarget) and issubclass(LocalCompute, ComputeTarget)
+
+
+def test_compute_names_load_on_first_use_and_ray_only_when_used() -> None:
+    code = (
+        "import sys, runlab; print('runlab.compute' in sys.modules);"
+        " from runlab import RayCompute;"
+        " print('runlab.compute.ray' in sys.modules, 'ray' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "True", "False"], result.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from runlab._version import __version__
 from runlab.entities import RunStatus
 from runlab.errors import (
     AlreadyExistsError,
@@ -28,14 +29,17 @@ from runlab.models import Model
 from runlab.tracking import Experiment, OfflineRun, Run, Workspace
 
 if TYPE_CHECKING:
+    from runlab.compute import ComputeTarget, LocalCompute
+    from runlab.compute.ray import RayCompute
     from runlab.data import Datastore
     from runlab.environments import Environment
     from runlab.jobs import Estimator, ScriptRunConfig
 
-__version__ = "0.1.0"
-
 # Loaded on first use: a training script's `from runlab import Run` stays quick.
 _LAZY = {
+    "ComputeTarget": "runlab.compute",
+    "LocalCompute": "runlab.compute",
+    "RayCompute": "runlab.compute.ray",
     "Datastore": "runlab.data",
     "Environment": "runlab.environments",
     "Estimator": "runlab.jobs",
@@ -55,15 +59,18 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AlreadyExistsError",
     "BackendError",
+    "ComputeTarget",
     "Datastore",
     "Environment",
     "Estimator",
     "Experiment",
     "InvalidStateError",
     "JobFailedError",
+    "LocalCompute",
     "Model",
     "NotFoundError",
     "OfflineRun",
+    "RayCompute",
     "Run",
     "RunStatus",
     "RunlabError",

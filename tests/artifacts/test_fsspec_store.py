@@ -212,20 +212,39 @@ def test_get_folder_refuses_local_link_leading_outside(
     assert list(outside.iterdir()) == []
 
 
-def test_put_folder_skips_linked_folders_and_follows_linked_files(
-    store: FsspecArtifactStore, tmp_path: pathlib.Path, outside: pathlib.Path
+def test_put_folder_skips_linked_folders_and_follows_linked_files_inside(
+    store: FsspecArtifactStore, tmp_path: pathlib.Path
 ) -> None:
-    (outside / "big.bin").write_bytes(b"not to be uploaded")
-    (outside / "shared.txt").write_bytes(b"shared")
+    source = tmp_path / "source"
+    (source / "real").mkdir(parents=True)
+    (source / "own.txt").write_bytes(b"own")
+    (source / "real" / "shared.txt").write_bytes(b"shared")
+    (source / "linked_dir").symlink_to(source / "real", target_is_directory=True)
+    (source / "linked_file.txt").symlink_to(source / "real" / "shared.txt")
+    (source / "dangling.txt").symlink_to(source / "missing.txt")
+
+    assert store.put_folder(source, "up") == [
+        "up/linked_file.txt",
+        "up/own.txt",
+        "up/real/shared.txt",
+    ]
+    assert store.get_bytes("up/linked_file.txt") == b"shared"
+
+
+@pytest.mark.parametrize("link_to_folder", [False, True])
+def test_put_folder_refuses_a_link_leading_outside(
+    store: FsspecArtifactStore, tmp_path: pathlib.Path, outside: pathlib.Path, link_to_folder: bool
+) -> None:
+    (outside / "shared.txt").write_bytes(b"not to be uploaded")
     source = tmp_path / "source"
     source.mkdir()
     (source / "own.txt").write_bytes(b"own")
-    (source / "linked_dir").symlink_to(outside, target_is_directory=True)
-    (source / "linked_file.txt").symlink_to(outside / "shared.txt")
-    (source / "dangling.txt").symlink_to(outside / "missing.txt")
+    leak = source / "leak"
+    leak.symlink_to(outside if link_to_folder else outside / "shared.txt")
 
-    assert store.put_folder(source, "up") == ["up/linked_file.txt", "up/own.txt"]
-    assert store.get_bytes("up/linked_file.txt") == b"shared"
+    with pytest.raises(ValidationError, match=r"leak.*outside"):
+        store.put_folder(source, "up")
+    assert store.list_files() == []
 
 
 def test_write_leaves_no_partial_file(store: FsspecArtifactStore, root: pathlib.Path) -> None:

@@ -90,3 +90,20 @@ def test_errors(tmp_path: Path) -> None:
         restore_snapshot(store, "../../etc", tmp_path / "out")
     with pytest.raises(NotFoundError):
         restore_snapshot(store, "0" * 64, tmp_path / "out")
+
+
+def test_links_inside_are_packed_and_a_link_leaving_is_refused_unless_ignored(
+    tmp_path: Path,
+) -> None:
+    source = _tree(tmp_path / "src", {"train.py": b"print(1)", "lib/util.py": b"x = 1"})
+    outside = _tree(tmp_path / "outside", {"secret.txt": b"secret"})
+    (source / "alias.py").symlink_to(source / "lib" / "util.py")
+    (source / "lib_link").symlink_to(source / "lib", target_is_directory=True)
+    (source / "dangling.py").symlink_to(source / "missing.py")
+    assert pack_folder(source).files == ("alias.py", "lib/util.py", "train.py")
+
+    (source / "data").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ValidationError, match=r"data'.*outside.*runlabignore"):
+        pack_folder(source)
+    (source / ".runlabignore").write_text("data/\n")
+    assert "data" not in " ".join(pack_folder(source).files)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from helpers import eventually
 from runlab import Run, Workspace
 from runlab.cli import app
 
@@ -20,13 +19,6 @@ def invoke(*args: str | Path) -> Result:
 
 
 pytestmark = pytest.mark.usefixtures("job_root")  # in tests/conftest.py
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("cli", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def _submitted_run_id(result: Result) -> str:
@@ -73,10 +65,7 @@ def test_follow_then_cancel(tmp_path: Path, workspace: Workspace) -> None:
         invoke("-w", ws_dir, "run", "submit", "-e", "cli", "-s", source, "sleep.py")
     )
     run = Run.get(workspace, run_id)
-    deadline = time.monotonic() + 30
-    while run.get_status() != "Running":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    eventually(run.get_status, until=lambda status: status == "Running", message="the run to start")
     canceled = invoke("-w", ws_dir, "run", "cancel", run_id)
     assert canceled.exit_code == 0 and "Canceled" in canceled.stdout
     followed = invoke("-w", ws_dir, "run", "logs", run_id, "--follow")

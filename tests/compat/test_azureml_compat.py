@@ -10,14 +10,13 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runlab
-from runlab.clusters import ComputeTarget as RunlabComputeTarget
+from runlab.compute import ComputeTarget as RunlabComputeTarget
 from runlab.compute.ray import RayCompute, RayProvisioningConfiguration
 from runlab.data import Datastore as RunlabDatastore
 from runlab.environments import Environment as RunlabEnvironment
@@ -81,12 +80,14 @@ pytestmark = pytest.mark.usefixtures("job_root")  # in tests/conftest.py
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[RunlabWorkspace]:
-    from runlab.compat.azureml.core import Workspace
+def workspace_name() -> str:
+    """The tutorial's workspace: the ``workspace`` fixture creates it in ``workspace_dir``."""
+    return "tutorial-ws"
 
-    ws = Workspace.create("tutorial-ws", path=tmp_path / "project")
-    yield ws
-    ws.close()
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path) -> Path:
+    return tmp_path / "project"
 
 
 @pytest.mark.parametrize(("module", "name", "expected"), ALIASES)
@@ -211,6 +212,12 @@ def test_aml_compute_is_the_ray_cluster_class(workspace: RunlabWorkspace) -> Non
     assert type(workspace.compute_targets["cpu-cluster"]) is AmlCompute
     found = ComputeTarget(workspace=workspace, name="cpu-cluster")
     assert type(found) is AmlCompute and found.name == "cpu-cluster"
+    # SDK code's AmlCompute(ws, name) finds the existing cluster, as ComputeTarget does.
+    aml = AmlCompute(workspace, "cpu-cluster")
+    assert type(aml) is AmlCompute and aml.address == "http://127.0.0.1:1"
+    with pytest.raises(ComputeTargetException):
+        AmlCompute(workspace=workspace, name="gpu-cluster")
+    assert [target.name for target in ComputeTarget.list(workspace)] == ["cpu-cluster"]
 
 
 def test_the_tutorial_flow_through_compat_names_only(

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +14,23 @@ import pytest
 
 from runlab.compute.ray._processes import cluster_pids, free_ports, stop_cluster_processes
 
+SESSION_VARIABLE = "RUNLAB_TEST_SESSION"
+"""Set in this test process for the whole session, so every process it starts (Ray's heads,
+nodes and workers inherit it) can be told from those of other test sessions on the machine."""
 
-def ray_cluster_pids() -> list[int]:
-    """Every live process on this machine that belongs to a cluster runlab started."""
-    return cluster_pids(None)
+
+def ray_cluster_pids(session: str) -> list[int]:
+    """Every live process of a runlab cluster that the test session ``session`` started."""
+    mark = f"{SESSION_VARIABLE}={session}".encode()
+    started_here = []
+    for pid in cluster_pids(None):
+        try:
+            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        if mark in environment:
+            started_here.append(pid)
+    return started_here
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +42,13 @@ def ray_installed() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_ray_process_survives() -> Iterator[None]:
-    """After every Ray test, no process of a runlab cluster is left on the machine."""
-    before = set(ray_cluster_pids())
-    yield
-    left = set(ray_cluster_pids()) - before
+    """After every Ray test, no process of a runlab cluster this session started is left;
+    clusters of other test sessions running on the same machine meanwhile do not count."""
+    session = uuid.uuid4().hex
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SESSION_VARIABLE, session)
+        yield
+    left = ray_cluster_pids(session)
     assert not left, f"Ray processes of runlab clusters survived the tests: {sorted(left)}"
 
 

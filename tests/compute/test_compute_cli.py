@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ runner = CliRunner(env={"RUNLAB_WORKSPACE_DIR": None, "COLUMNS": "200"})
 
 def invoke(*args: str | Path) -> Result:
     return runner.invoke(app, [str(arg) for arg in args])
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("cli", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def test_create_list_show_delete(tmp_path: Path, workspace: Workspace) -> None:

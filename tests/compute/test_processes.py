@@ -6,10 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from helpers import eventually
 from runlab.compute.processes import group_alive, process_alive, process_stat
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux's /proc")
@@ -24,10 +24,8 @@ def test_a_process_its_group_and_its_zombie() -> None:
         fields = process_stat(child.pid)
         assert fields is not None and int(fields[1]) == os.getpid()
         os.kill(child.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while process_alive(child.pid):  # a zombie until reaped, and zombies count as gone
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        # A zombie until reaped, and zombies count as gone.
+        eventually(lambda: not process_alive(child.pid), message="the killed child to be gone")
         assert not group_alive(child.pid)
     finally:
         child.kill()

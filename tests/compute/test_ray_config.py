@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from runlab import Workspace
-from runlab.clusters import ComputeTarget
-from runlab.compute import get_compute_target
-from runlab.compute.ray import VM_SIZES, RayCompute
+from runlab.compute import ComputeTarget, LocalCompute, get_compute_target
+from runlab.compute.ray import VM_SIZES, JobsClient, RayCompute
 from runlab.compute.ray._processes import free_ports
 from runlab.compute.ray.status import ClusterStatus
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("config", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def test_sizes_give_node_shapes() -> None:
@@ -69,6 +58,8 @@ def test_bad_names(workspace: Workspace, name: str) -> None:
 
 def test_an_address_nobody_answers_at(workspace: Workspace) -> None:
     (port,) = free_ports(1)
+    with pytest.raises(BackendError, match=r"cannot reach the Ray cluster|Ray is not installed"):
+        JobsClient(f"http://127.0.0.1:{port}")
     with pytest.raises(BackendError, match="no Ray Jobs API answered"):
         RayCompute.attach(workspace, "nobody", f"127.0.0.1:{port}")
     assert workspace.store.list_compute_targets() == []
@@ -85,9 +76,32 @@ def test_unknown_names(workspace: Workspace) -> None:
         get_compute_target("gpu", workspace)
     with pytest.raises(NotFoundError):
         ComputeTarget(workspace, "gpu")
+    with pytest.raises(NotFoundError):
+        RayCompute(workspace, "gpu")
     with pytest.raises(ValidationError):
         ComputeTarget.create(workspace, "gpu", {"vm_size": "STANDARD_NC6"})
     assert workspace.compute_targets == {}
+    assert ComputeTarget.list(workspace) == []
+
+
+def test_one_compute_target_class_finds_targets_by_name(workspace: Workspace) -> None:
+    # A recorded target, read without starting anything (nobody answers at its address).
+    workspace.store.create_compute_target(
+        "team", "ray", state={"owned": False, "address": "http://127.0.0.1:1"}
+    )
+    found = ComputeTarget(workspace, "team")
+    assert type(found) is RayCompute and found.name == "team" and not found.owned
+    assert type(RayCompute(workspace=workspace, name="team")) is RayCompute
+    assert RayCompute.get(workspace, "team").address == "http://127.0.0.1:1"
+    assert [target.name for target in ComputeTarget.list(workspace)] == ["team"]
+    assert [target.name for target in RayCompute.list(workspace)] == ["team"]
+    assert LocalCompute.list(workspace) == []
+    assert isinstance(ComputeTarget(workspace, "local"), LocalCompute)
+    with pytest.raises(NotFoundError, match="local"):
+        RayCompute.get(workspace, "local")
+    with pytest.raises(NotFoundError, match="not a LocalCompute"):
+        LocalCompute.get(workspace, "team")
+    assert isinstance(LocalCompute(max_concurrent_runs=1), ComputeTarget)
 
 
 def test_status_serializes_with_the_sdk_keys() -> None:

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import eventually
 from runlab import Experiment, Run, Workspace
 from runlab.compute.ray import RayCompute
 from runlab.compute.ray import compute as ray_compute
@@ -64,16 +64,6 @@ def _free_port() -> int:
         return port
 
 
-def _wait(predicate, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`runlab server` as a child process over a fresh workspace that requires a token."""
@@ -94,16 +84,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/workspace", timeout=2).status_code == 401:
-                    break
-            except httpx.HTTPError:
-                pass
+
+        def refuses_without_a_token() -> bool:
             assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+            return httpx.get(f"{url}/api/workspace", timeout=2).status_code == 401
+
+        eventually(
+            refuses_without_a_token, ignoring=(httpx.HTTPError,), message="the server to start"
+        )
         yield Served(url, token, folder, log)
     finally:
         server.terminate()
@@ -188,7 +176,7 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
             patch.setattr(ray_compute, "_LOCAL_HOSTS", set())
             far = experiment.submit(ScriptRunConfig(source, "job.py", compute_target="team-ray"))
             assert not (folder / "jobs" / f"{far.id}.json").exists()
-            env_vars = target.client.client.get_job_info(far.id).runtime_env["env_vars"]
+            env_vars = target.client.get_job(far.id).env_vars
             assert served.token not in env_vars["RUNLAB_JOB_SPEC"]
             assert env_vars["RUNLAB_TOKEN"] == served.token
             assert far.wait_for_completion()["status"] == "Completed"
@@ -198,23 +186,31 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
         slow = experiment.submit(
             ScriptRunConfig(source, "job.py", ["600"], compute_target="team-ray")
         )
-        _wait(lambda: slow.get_status() == "Running", 60, "the slow run to start")
+        eventually(
+            slow.get_status,
+            until=lambda status: status == "Running",
+            message="the slow run to start",
+        )
         slow.cancel()
         assert slow.get_status() == "Canceled"
-        assert target.client.client.get_job_status(slow.id).is_terminal()
+        assert target.client.get_job_status(slow.id).is_terminal
 
         # The monitor reports over HTTP with the token: a Ray job of a run that ends before
         # any entry records an end fails the run, with Ray's log kept among its files.
         record = connected.store.create_run(
             "served-ray", "served-ray_monitor_check", status=RunStatus.QUEUED
         )
-        target.client.client.submit_job(
-            entrypoint="echo broken-before-the-entry; exit 3",
+        target.client.submit_job(
+            "echo broken-before-the-entry; exit 3",
             submission_id=record.run_id,
             metadata={RUN_ID_KEY: record.run_id},
         )
         orphan = Run.get(connected, record.run_id)
-        _wait(lambda: orphan.get_status() == "Failed", 60, "the monitor to fail the run")
+        eventually(
+            orphan.get_status,
+            until=lambda status: status == "Failed",
+            message="the monitor to fail the run",
+        )
         assert orphan.get_details()["error"]["error"]["reason"] == "ray_job_failed"
         assert "logs/ray_job.log" in orphan.get_file_names()
         monitor_log = (folder / "monitor.log").read_text()

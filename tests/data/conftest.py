@@ -1,4 +1,4 @@
-"""Fixtures for the datastore tests: a fresh workspace, data folders, and a local S3 server.
+"""Fixtures for the datastore tests: data folders and a local S3 server.
 
 The S3 server is moto's (``moto[server]``), started once per test session as a child process
 on 127.0.0.1 and stopped by its pid; each test gets a bucket of its own. Tests that need it
@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -22,16 +21,9 @@ from typing import Any
 
 import pytest
 
-from runlab import Workspace
+from helpers import eventually
 
 S3_SKIP_REASON = "the S3 tests need moto[server], boto3 and s3fs: pip install 'moto[server]' s3fs"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("data", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def sha256_of(path: Path) -> str:
@@ -93,15 +85,14 @@ def s3_endpoint() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(endpoint, timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.skip(f"the moto S3 server did not start on {endpoint}")
-                time.sleep(0.1)
+
+        def answered() -> bool:
+            if server.poll() is not None:
+                pytest.skip(f"the moto S3 server exited instead of serving on {endpoint}")
+            with urllib.request.urlopen(endpoint, timeout=1):
+                return True
+
+        eventually(answered, ignoring=(OSError,), message=f"the moto S3 server at {endpoint}")
         yield endpoint
     finally:
         server.terminate()

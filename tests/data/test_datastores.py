@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from runlab import AlreadyExistsError, NotFoundError, ValidationError, Workspace
+from runlab._files import PARTIAL_SUFFIX
 from runlab.data import DEFAULT_DATASTORE_NAME, Datastore, TransferError
-from runlab.data._copy import PARTIAL_SUFFIX
 
 
 def stored_files(root: Path) -> dict[str, bytes]:
@@ -260,21 +260,21 @@ def test_links_leading_out_are_refused(
 def test_a_failure_part_way_says_what_made_it(
     workspace: Workspace, tree: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from runlab.data import _copy
+    from runlab._files import PartialFile
 
     source, hashes = tree
     datastore = workspace.get_default_datastore()
     doomed = sorted(hashes)[len(hashes) // 2]
     doomed_bytes = (source / doomed).read_bytes()
-    real_write_all = _copy._write_all
+    real_write = PartialFile.write
 
-    def write_all(descriptor: int, data: bytes | memoryview) -> None:
+    def write(self: PartialFile, data: bytes | bytearray | memoryview) -> None:
         if bytes(data) == doomed_bytes:  # the disk fills up half way through this file
-            real_write_all(descriptor, data[: len(data) // 2])
+            real_write(self, data[: len(data) // 2])
             raise OSError(28, "No space left on device")
-        real_write_all(descriptor, data)
+        real_write(self, data)
 
-    monkeypatch.setattr(_copy, "_write_all", write_all)
+    monkeypatch.setattr(PartialFile, "write", write)
     with pytest.raises(TransferError, match="No space left") as failed:
         datastore.upload(source, target_path="d", show_progress=False)
     error = failed.value

@@ -15,6 +15,7 @@ import pytest
 import runlab
 from runlab.entities import run_layout
 from runlab.entities.run_layout import (
+    COMPUTE_KEY,
     DRIVER_LOG,
     DRIVER_LOG_NAME,
     ENVIRONMENT_LOG,
@@ -37,9 +38,13 @@ LAYOUT_MODULE = Path(run_layout.__file__)
 # The contract suites store files under made-up keys such as "runs/r1/a.txt": they test the
 # artifact stores, not where a run keeps its files.
 NOT_RUN_CODE = (PACKAGE / "testing",)
-# Where a word that is also a folder name means something else: the command `runlab run logs`,
-# the images of an IDX data file.
-ALLOWED = {("cli/jobs.py", LOGS_DIR), ("datasets/_idx.py", IMAGES_DIR)}
+# Where a word that is also a folder name or a key means something else: the command
+# `runlab run logs`, the images of an IDX data file, the module runlab.compute loaded lazily.
+ALLOWED = {
+    ("cli/jobs.py", LOGS_DIR),
+    ("datasets/_idx.py", IMAGES_DIR),
+    ("__init__.py", COMPUTE_KEY),
+}
 
 LOG_NAMES = (DRIVER_LOG_NAME, ENVIRONMENT_LOG_NAME, RAY_JOB_LOG_NAME)
 PROPERTY_KEYS = tuple(value for name, value in vars(run_layout).items() if name.endswith("_KEY"))

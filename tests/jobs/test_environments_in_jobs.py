@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def experiment(tmp_path: Path) -> Iterator[Experiment]:
-    ws = Workspace.create("envs", path=tmp_path / "ws")
-    yield Experiment(ws, "envs")
-    ws.close()
+def experiment(workspace: Workspace) -> Experiment:
+    return Experiment(workspace, "envs")
 
 
 def _source(tmp_path: Path) -> Path:

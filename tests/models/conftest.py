@@ -1,22 +1,13 @@
-"""A fresh workspace, and a finished training run with a model file and folder in its outputs."""
+"""A finished training run with a model file and folder in its outputs."""
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from runlab import Experiment, Run, Workspace
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.create("models", path=tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 @pytest.fixture

@@ -184,6 +184,26 @@ def test_the_folder_hash_is_what_sha256sum_prints(tmp_path: Path) -> None:
     assert runlab.models.content_hash(renamed) == hashlib.sha256(lines.encode()).hexdigest()
 
 
+def test_a_folder_with_a_link_leading_outside_is_refused(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "weights.bin").write_bytes(b"\x02" * 10)
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    (folder / "inside.txt").symlink_to(folder / "a.txt")
+    inside = Model.register(workspace, folder, "linked")  # a link inside is its file
+    assert inside.version == 1
+    (folder / "weights.bin").symlink_to(tmp_path / "weights.bin")
+
+    with pytest.raises(ValidationError, match=r"weights\.bin'.*outside"):
+        Model.register(workspace, folder, "linked")
+    assert _stored_model_files(workspace) == [
+        "models/linked/1/bundle/a.txt",
+        "models/linked/1/bundle/inside.txt",
+    ]
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 

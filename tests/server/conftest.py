@@ -5,13 +5,12 @@ in instead of paying for a server start."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from serving import LiveServer, free_port
 
+from helpers import eventually
 from runlab.server.auth import Authenticator
 from runlab.tracking import Workspace
 
@@ -32,11 +31,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        assert thread.is_alive(), "the test server's thread ended"
+        return bool(server.started)
+
+    eventually(started, interval=0.01, message="the test server to start")
     yield LiveServer(f"http://127.0.0.1:{port}", app)
     server.should_exit = True
     thread.join(timeout=10)
@@ -50,12 +50,10 @@ def server_url(live_server: LiveServer, served_workspace: Workspace) -> str:
 
 
 @pytest.fixture
-def served_workspace(live_server: LiveServer, tmp_path: Path) -> Iterator[Workspace]:
-    """A fresh, empty workspace in ``tmp_path``, served (without tokens) for this test."""
-    workspace = Workspace.create("served", tmp_path / "served")
+def served_workspace(live_server: LiveServer, workspace: Workspace) -> Iterator[Workspace]:
+    """The test's fresh workspace (tests/conftest.py), served (without tokens) for this test."""
     previous = live_server.app.state.workspace, live_server.app.state.authenticator
     live_server.app.state.workspace = workspace
     live_server.app.state.authenticator = Authenticator(None)
     yield workspace
     live_server.app.state.workspace, live_server.app.state.authenticator = previous
-    workspace.close()

@@ -11,7 +11,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from serving import LiveServer, free_port
 from typer.testing import CliRunner
 
+from helpers import eventually
 from runlab.artifacts.rest import RestArtifactStore
 from runlab.cli.app import app as cli_app
 from runlab.errors import AccessDeniedError
@@ -121,16 +121,11 @@ def test_cli_refuses_to_listen_beyond_loopback_without_a_token(tmp_path: Path) -
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("the server exited early")
-        try:
-            httpx.get(url + "/openapi.json", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("the server did not answer in 30 s")
+    def answer() -> httpx.Response:
+        assert process.poll() is None, "the server exited early"
+        return httpx.get(url + "/openapi.json", timeout=1)
+
+    eventually(answer, ignoring=(httpx.TransportError,), message=f"the server to answer at {url}")
 
 
 def test_a_token_never_shows_in_the_server_log(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from helpers import eventually
 from runlab import Experiment, Run, Workspace
 
 PRELUDE = """
@@ -111,15 +112,14 @@ def test_uncaught_exception_stores_everything_and_fails(workspace: Workspace) ->
 def test_points_are_stored_without_an_explicit_flush(
     experiment: Experiment, workspace: Workspace
 ) -> None:
-    import time
-
     run = experiment.start_logging()
     for step in range(1000):
         run.log("m", float(step))
-    deadline = time.monotonic() + 10
-    while _count(workspace, run.id) < 1000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _count(workspace, run.id) == 1000
+    eventually(
+        lambda: _count(workspace, run.id),
+        until=lambda stored: stored == 1000,
+        message="the 1000 points to be stored",
+    )
     run.complete()
 
 

@@ -4,18 +4,12 @@ until the run ends (the widget model is built without a notebook)."""
 from __future__ import annotations
 
 import io
-import time
-from pathlib import Path
 
 import pytest
 
+from helpers import eventually
 from runlab.tracking import Experiment, Run, Workspace
 from runlab.widgets import RunDetails, in_notebook, refresh_interval
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace.create("widgets", tmp_path / "ws")
 
 
 @pytest.fixture
@@ -79,16 +73,19 @@ def test_it_stops_refreshing_when_the_run_ends(run: Run) -> None:
     details.start()
     try:
         run.log("loss", 0.1)
-        deadline = time.monotonic() + 10
-        while details.snapshot is None or details.snapshot.last_values.get("loss") != 0.1:
-            assert time.monotonic() < deadline, "the widget did not pick up the new point"
-            time.sleep(0.02)
+        eventually(
+            lambda: details.snapshot and details.snapshot.last_values,
+            until=lambda last_values: bool(last_values) and last_values.get("loss") == 0.1,
+            interval=0.02,
+            message="the widget to pick up the new point",
+        )
         assert details.refreshing
         run.complete()
-        deadline = time.monotonic() + 10
-        while details.refreshing:
-            assert time.monotonic() < deadline, "the widget kept refreshing an ended run"
-            time.sleep(0.02)
+        eventually(
+            lambda: not details.refreshing,
+            interval=0.02,
+            message="the widget to stop refreshing the ended run",
+        )
         assert details.snapshot is not None and details.snapshot.status == "Completed"
         assert details.snapshot.terminal
     finally:

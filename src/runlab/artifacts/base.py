@@ -7,8 +7,9 @@ import os
 import pathlib
 from typing import Protocol, runtime_checkable
 
+from runlab._files import walk_files
 from runlab.artifacts.paths import safe_local_path, vet_path
-from runlab.errors import NotFoundError, ValidationError
+from runlab.errors import BackendError, NotFoundError, ValidationError
 
 __all__ = ["AppendableArtifactStore", "ArtifactStore", "check_range"]
 
@@ -193,10 +194,12 @@ class ArtifactStore(abc.ABC):
     def put_folder(self, local_dir: str | os.PathLike[str], path: str) -> list[str]:
         """Copy every file below a local folder into the store below ``path``.
 
-        The local folder is walked recursively without following links to folders (which are
-        skipped); links to files are copied as the files they point to. Every destination is
-        vetted before the first file is copied, so a name the store refuses (say, one holding a
-        backslash) fails the whole call up front.
+        The local folder is walked by :func:`runlab._files.walk_files`: links to folders are
+        not followed (what they show inside the folder is copied under its own name), links to
+        files inside the folder are copied as the files they point to, dangling links are
+        skipped, and a link leading outside the folder is refused. Every destination is vetted
+        before the first file is copied, so a name the store refuses (say, one holding a
+        backslash) or a link leading out fails the whole call up front.
 
         Args:
             local_dir: the local folder to copy.
@@ -207,7 +210,8 @@ class ArtifactStore(abc.ABC):
 
         Raises:
             NotFoundError: if ``local_dir`` is not an existing folder.
-            ValidationError: if ``path`` or a destination built from a local name is refused.
+            ValidationError: if ``path`` or a destination built from a local name is refused,
+                or a link in the folder leads outside it.
             AlreadyExistsError: if a destination is a folder in the store.
             BackendError: if the backend or the local file system fails.
         """
@@ -215,15 +219,14 @@ class ArtifactStore(abc.ABC):
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no local folder {os.fspath(local_dir)!r} to copy from")
         uploads: list[tuple[str, str]] = []
-        for dir_path, _dir_names, file_names in os.walk(local_dir, followlinks=False):
-            for file_name in file_names:
-                local_file = os.path.join(dir_path, file_name)
-                if not os.path.isfile(local_file):
-                    # A dangling link, a socket or a fifo: nothing a store could hold.
-                    continue
-                relative = pathlib.Path(os.path.relpath(local_file, local_dir)).as_posix()
-                destination = vet_path(f"{folder}/{relative}" if folder else relative)
-                uploads.append((local_file, destination))
+        try:
+            found = walk_files(local_dir, links="refuse")
+        except OSError as error:
+            message = f"cannot read the local folder {os.fspath(local_dir)!r}: {error}"
+            raise BackendError(message) from error
+        for file in found:
+            destination = vet_path(f"{folder}/{file.relative}" if folder else file.relative)
+            uploads.append((os.fspath(file.path), destination))
         uploads.sort(key=lambda upload: upload[1])
         for local_file, destination in uploads:
             self.put_file(local_file, destination)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -14,6 +13,7 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
+from runlab._files import PARTIAL_SUFFIX, is_partial, partial_file, walk_files
 from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import safe_local_path, vet_path
 from runlab.errors import (
@@ -48,9 +48,6 @@ _OPEN_ERRORS: ExceptionMapping = {
     TypeError: ValidationError,
 }
 
-# Local writes go to a hidden sibling first; list_files skips such names and writes refuse
-# them, so a half-written or abandoned file never shows up as an artifact.
-_PARTIAL_SUFFIX = ".runlab-partial"
 # On object stores a file appended to keeps its appended pieces as numbered objects in a hidden
 # sibling folder, ".<name>.runlab-parts/<000000000001>", joined by every read.
 _PARTS_SUFFIX = ".runlab-parts"
@@ -90,11 +87,10 @@ def map_exceptions(action: str, mapping: ExceptionMapping | None = None) -> Iter
         raise BackendError(reason) from exc
 
 
-def _is_partial(path: str) -> bool:
-    name = path.rpartition("/")[2]
-    if name.startswith(".") and name.endswith(_PARTIAL_SUFFIX):
-        return True
-    return any(
+def _is_reserved(path: str) -> bool:
+    """Whether ``path`` is a write in progress or lies in a folder of appended parts: never
+    listed, never written by a caller."""
+    return is_partial(path) or any(
         folder.startswith(".") and folder.endswith(_PARTS_SUFFIX) for folder in path.split("/")
     )
 
@@ -105,24 +101,11 @@ def _parts_folder(target: str) -> str:
 
 
 def _replace_local_file(target: str, write: Callable[[IO[bytes]], object]) -> None:
-    """Write a local file through a sibling temporary file and ``os.replace``."""
-    parent, name = os.path.split(target)
-    os.makedirs(parent, exist_ok=True)
-    # The name is cut so that a long target name does not make the partial name too long.
-    partial = os.path.join(parent, f".{name[:64]}.{secrets.token_hex(8)}{_PARTIAL_SUFFIX}")
-    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file;
-    # tempfile.mkstemp would leave every artifact readable by its owner only.
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+    """Write a local file atomically (:func:`runlab._files.partial_file`), its folder made."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with partial_file(target) as out:
+        write(out.file)
+        out.commit()
 
 
 class FsspecArtifactStore(ArtifactStore):
@@ -219,10 +202,11 @@ class FsspecArtifactStore(ArtifactStore):
 
     def _writable_target(self, path: str) -> str:
         target = self._target(path)
-        if _is_partial(vet_path(path)):
+        if _is_reserved(vet_path(path)):
             raise ValidationError(
-                f"unsafe artifact path {path!r}: names ending in {_PARTIAL_SUFFIX!r} that start "
-                "with '.' are reserved for files being written"
+                f"unsafe artifact path {path!r}: names ending in {PARTIAL_SUFFIX!r} or folders "
+                f"ending in {_PARTS_SUFFIX!r} that start with '.' are reserved for files being "
+                "written and appended"
             )
         if self._fs.isdir(target):
             raise AlreadyExistsError(
@@ -375,11 +359,13 @@ class FsspecArtifactStore(ArtifactStore):
             map_exceptions(f"copy {path!r} from {self._uri} to {os.fspath(local_path)!r}"),
         ):
             os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
-            with open(local_path, "wb") as out:
-                shutil.copyfileobj(source, out)
+            # Whole or not at all; no fsync: a download lost to a crash is fetched again.
+            with partial_file(local_path, sync=False) as out:
+                shutil.copyfileobj(source, out.file)
                 for name, _size in pieces[1:]:
                     with self._fs.open(name, "rb") as part:
-                        shutil.copyfileobj(part, out)
+                        shutil.copyfileobj(part, out.file)
+                out.commit()
 
     def exists(self, path: str) -> bool:
         """Return whether a file is at ``path``; see :meth:`ArtifactStore.exists`."""
@@ -404,26 +390,16 @@ class FsspecArtifactStore(ArtifactStore):
         return sorted(name for name in candidates if self._is_listable(name))
 
     def _walk_local(self, folder: str, top: str) -> list[str]:
-        if not os.path.isdir(top):
-            return []
-        found: list[str] = []
-        # followlinks=False: a linked folder is neither listed twice nor a loop.
-        for dir_path, _dir_names, file_names in os.walk(top, followlinks=False):
-            relative_dir = os.path.relpath(dir_path, top)
-            for file_name in file_names:
-                if not os.path.isfile(os.path.join(dir_path, file_name)):
-                    continue
-                relative = os.path.normpath(os.path.join(relative_dir, file_name))
-                relative = relative.replace(os.sep, "/")
-                found.append(f"{folder}/{relative}" if folder else relative)
-        return found
+        # Links leaving the root are skipped: the store cannot read them (safe_local_path).
+        found = walk_files(top, links="skip", within=self._root)
+        return [f"{folder}/{file.relative}" if folder else file.relative for file in found]
 
     def _relative(self, name: str) -> str:
         return name[len(self._root) :].lstrip("/") if self._root else name.lstrip("/")
 
     def _is_listable(self, name: str) -> bool:
         """Return whether ``name`` can be addressed through this store, and is no partial."""
-        if _is_partial(name):
+        if _is_reserved(name):
             return False
         try:
             if self._is_local:

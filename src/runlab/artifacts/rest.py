@@ -13,6 +13,7 @@ import pathlib
 from typing import Any
 from urllib.parse import quote
 
+from runlab._files import partial_file
 from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import vet_path
 from runlab.errors import BackendError, NotFoundError, ValidationError
@@ -136,7 +137,6 @@ class RestArtifactStore(ArtifactStore):
         """See :meth:`ArtifactStore.get_file`; the file is streamed to disk."""
         clean = vet_path(path)
         target = pathlib.Path(local_path)
-        partial = target.with_name(f".{target.name}.partial")
         with (
             self._server.boundary(),
             self._server.http.stream("GET", _url(clean), timeout=self._timeout) as response,
@@ -144,16 +144,13 @@ class RestArtifactStore(ArtifactStore):
             self._server.check(response)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with open(partial, "wb") as file:
+                # No fsync: a download lost to a crash of the machine is fetched again.
+                with partial_file(target, sync=False) as partial:
                     for chunk in response.iter_bytes(_CHUNK):
-                        file.write(chunk)
-                os.replace(partial, target)
+                        partial.write(chunk)
+                    partial.commit()
             except OSError as error:
-                partial.unlink(missing_ok=True)
                 raise BackendError(f"cannot write {os.fspath(target)!r}: {error}") from error
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
 
     def exists(self, path: str) -> bool:
         """See :meth:`ArtifactStore.exists`."""

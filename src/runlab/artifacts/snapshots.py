@@ -22,6 +22,7 @@ from typing import Any
 
 import pathspec
 
+from runlab._files import walk_files
 from runlab.artifacts.base import ArtifactStore
 from runlab.errors import BackendError, NotFoundError, ValidationError
 
@@ -70,19 +71,23 @@ def _ignore_spec(source: Path) -> tuple[pathspec.PathSpec[Any], str | None]:
 
 
 def _collect(source: Path, spec: pathspec.PathSpec[Any]) -> list[tuple[str, Path, int]]:
-    found = []
-    for folder, dirs, files in os.walk(source):
-        relative_folder = Path(folder).relative_to(source).as_posix()
-        prefix = "" if relative_folder == "." else relative_folder + "/"
-        # Prune ignored folders so a huge ignored tree (data/, .venv/) is never walked.
-        dirs[:] = sorted(d for d in dirs if not spec.match_file(prefix + d + "/"))
-        for name in sorted(files):
-            relative = prefix + name
-            path = Path(folder) / name
-            if spec.match_file(relative) or not path.is_file():
-                continue
-            found.append((relative, path, path.stat().st_size))
-    return found
+    """The files to pack; ignored folders are pruned, so a huge ignored tree (data/, .venv/)
+    is never walked, and an ignored link is never checked.
+
+    Raises:
+        ValidationError: a link that is not ignored leads outside the folder.
+    """
+
+    def ignored(relative: str, is_folder: bool) -> bool:
+        return spec.match_file(relative + "/" if is_folder else relative)
+
+    try:
+        found = walk_files(source, links="refuse", ignore=ignored)
+    except ValidationError as error:
+        raise ValidationError(
+            f"cannot snapshot {source}: {error} (or ignore it in .runlabignore)"
+        ) from error
+    return [(file.relative, file.path, file.size) for file in found]
 
 
 def _too_big(
@@ -114,8 +119,9 @@ def pack_folder(
     Raises:
         NotFoundError: ``source`` is not a folder.
         ValidationError: it holds more than ``max_files`` files or ``max_bytes`` bytes once
-            ignored files are left out; the message names the largest files and folders and
-            how to ignore them.
+            ignored files are left out (the message names the largest files and folders and
+            how to ignore them), or a link that is not ignored leads outside it (links to
+            files inside are packed as those files; links to folders are not followed).
     """
     folder = Path(source).expanduser().resolve()
     if not folder.is_dir():

@@ -11,7 +11,6 @@ from rich.text import Text
 
 from runlab.cli.options import WorkspaceOption, open_workspace
 from runlab.cli.output import console, data_table, heading, key_value_table, say
-from runlab.clusters import ComputeTarget
 from runlab.compute.ray import RayCompute
 
 __all__ = ["compute_app"]
@@ -54,7 +53,7 @@ def create_compute(
         idle_seconds_before_scaledown=idle_seconds,
     )
     with console().status(Text(f"Starting cluster {name}...")):
-        target = ComputeTarget.create(workspace, name, config)
+        target = RayCompute.create(workspace, name, config)
         if wait:
             target.wait_for_completion(min_node_count=min_nodes, timeout_in_minutes=5)
     say(f"Created compute target {name} at {target.address}")
@@ -117,7 +116,7 @@ def show_compute(
 ) -> None:
     """Show a compute target: its scale settings, status and nodes."""
     workspace = open_workspace(ctx, workspace_path)
-    target = _ray(ComputeTarget(workspace, name), name)
+    target = RayCompute.get(workspace, name)
     details = target.serialize()
     if as_json:
         console().print_json(json.dumps(details))
@@ -152,7 +151,7 @@ def delete_compute(
 ) -> None:
     """Stop a cluster runlab started and forget it; an attached one is only detached."""
     workspace = open_workspace(ctx, workspace_path)
-    target = _ray(ComputeTarget(workspace, name), name)
+    target = RayCompute.get(workspace, name)
     owned = target.owned
     with console().status(Text(f"Deleting {name}...")):
         target.delete()

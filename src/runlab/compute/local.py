@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runlab._files import write_atomic
 from runlab.compute.base import ComputeTarget
 from runlab.compute.processes import group_alive
 from runlab.entities import JobSpec
@@ -87,11 +88,9 @@ class LocalCompute(ComputeTarget):
         spec_file = root / f"{spec.run_id}.json"
         entry_log = root / f"{spec.run_id}.entry.log"
         try:
-            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
-            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(spec.to_json())
-            spec_file.chmod(0o600)
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN. No
+            # fsync: a crash of the machine loses the job with its spec.
+            write_atomic(spec_file, spec.to_json(), mode=0o600, sync=False)
             with entry_log.open("ab") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)],

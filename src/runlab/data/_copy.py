@@ -1,39 +1,35 @@
 """Copying and hashing one local file, written so that nothing half-copied ever looks whole.
 
-Every local file is written to a hidden sibling (``.<name>.<random>.runlab-partial``, the
-artifact store's naming, so its listings skip them too) and renamed over the target once
-complete. Big files are copied in the kernel (``sendfile``) while another thread hashes the
-source: sha256 is the slower of the two, so the copy costs nearly nothing on top of the hash.
+Every local file is written through :func:`runlab._files.partial_file` (a hidden sibling
+renamed over the target once complete; without ``fsync``, which would cost a bulk copy of
+many small files more than the copy itself). Big files are copied in the kernel
+(``sendfile``) while another thread hashes the source: sha256 is the slower of the two, so
+the copy costs nearly nothing on top of the hash.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
-import secrets
 import threading
 from collections.abc import Callable
 
+from runlab._files import partial_file, write_atomic
 from runlab.errors import BackendError
 
 __all__ = [
     "CHUNK",
-    "PARTIAL_SUFFIX",
     "SMALL_FILE",
     "Advance",
     "copy_local_file",
     "hash_file",
-    "is_partial",
-    "open_partial",
     "write_local_bytes",
 ]
 
 Advance = Callable[[int], None]
 """Told how many more bytes were moved, for progress."""
 
-PARTIAL_SUFFIX = ".runlab-partial"
 SMALL_FILE = 8 * 1024 * 1024
 """Files up to this size are read whole: one read, one hash, one write."""
 CHUNK = 8 * 1024 * 1024
@@ -46,28 +42,6 @@ def _ignore(_count: int) -> None:
     """An :data:`Advance` that reports nowhere."""
 
 
-def is_partial(name: str) -> bool:
-    """Whether a file name is a write in progress (see the module's docstring)."""
-    return name.startswith(".") and name.endswith(PARTIAL_SUFFIX)
-
-
-def open_partial(target: str | os.PathLike[str]) -> tuple[int, str]:
-    """Create the hidden sibling a write to ``target`` goes to; its descriptor and path."""
-    folder, name = os.path.split(target)
-    # The name is cut so that a long target name does not make the partial name too long.
-    partial = os.path.join(folder, f".{name[:64]}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
-    # Mode 0o666 lets the umask decide, as for any new file (mkstemp would force 0600).
-    return os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), partial
-
-
-def _discard(descriptor: int | None, partial: str) -> None:
-    if descriptor is not None:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-    with contextlib.suppress(OSError):
-        os.unlink(partial)
-
-
 def _write_all(descriptor: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
@@ -76,15 +50,7 @@ def _write_all(descriptor: int, data: bytes | memoryview) -> None:
 
 def write_local_bytes(target: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` as the file ``target`` (its folder must exist), replacing it whole."""
-    descriptor, partial = open_partial(target)
-    try:
-        _write_all(descriptor, data)
-        os.close(descriptor)
-        descriptor = -1
-        os.replace(partial, target)
-    except BaseException:
-        _discard(None if descriptor < 0 else descriptor, partial)
-        raise
+    write_atomic(target, data, sync=False)
 
 
 def _read_all(descriptor: int, size: int) -> bytes:
@@ -145,19 +111,16 @@ def copy_local_file(
         OSError: reading or writing failed (the partial file is removed).
         BackendError: the source changed while it was copied.
     """
-    descriptor: int | None = None
-    partial: str | None = None
+    source_fd = os.open(source, os.O_RDONLY)
     try:
-        source_fd = os.open(source, os.O_RDONLY)
-        try:
-            before = os.fstat(source_fd)
-            if before.st_size <= SMALL_FILE:
-                data = _read_all(source_fd, before.st_size)
-                digest = hashlib.sha256(data).hexdigest() if hashing else None
-                write_local_bytes(target, data)
-                advance(len(data))
-                return digest
-            descriptor, partial = open_partial(target)
+        before = os.fstat(source_fd)
+        if before.st_size <= SMALL_FILE:
+            data = _read_all(source_fd, before.st_size)
+            digest = hashlib.sha256(data).hexdigest() if hashing else None
+            write_local_bytes(target, data)
+            advance(len(data))
+            return digest
+        with partial_file(target, sync=False) as out:
             hashed: list[str] = []
             failures: list[BaseException] = []
 
@@ -171,26 +134,22 @@ def copy_local_file(
             if hasher is not None:
                 hasher.start()
             try:
-                _send(source_fd, descriptor, before.st_size, advance)
+                _send(source_fd, out.file.fileno(), before.st_size, advance)
             finally:
                 if hasher is not None:
                     hasher.join()
             if failures:
                 raise failures[0]
             after = os.stat(source)
-        finally:
-            os.close(source_fd)
-        if (after.st_ino, after.st_size, after.st_mtime_ns) != (
-            before.st_ino,
-            before.st_size,
-            before.st_mtime_ns,
-        ):
-            raise BackendError(f"{source} changed while it was being copied; nothing was written")
-        os.close(descriptor)
-        descriptor = None
-        os.replace(partial, target)
+            if (after.st_ino, after.st_size, after.st_mtime_ns) != (
+                before.st_ino,
+                before.st_size,
+                before.st_mtime_ns,
+            ):
+                raise BackendError(
+                    f"{source} changed while it was being copied; nothing was written"
+                )
+            out.commit()
         return hashed[0] if hashing else None
-    except BaseException:
-        if partial is not None:
-            _discard(descriptor, partial)
-        raise
+    finally:
+        os.close(source_fd)

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from runlab._files import walk_files
 from runlab.artifacts import safe_local_path, vet_path
 from runlab.data._storage import MANIFEST_FOLDER
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
@@ -50,8 +51,9 @@ def target_folder(target_path: str | None) -> str:
 def folder_files(src_dir: str | os.PathLike[str]) -> list[LocalFile]:
     """Every file below a local folder, as it will be uploaded.
 
-    Links to files are uploaded as the files they point to; links to folders inside the
-    folder are skipped (what they show is uploaded under its own name).
+    Walked by :func:`runlab._files.walk_files`: links to files are uploaded as the files they
+    point to; links to folders inside the folder are skipped (what they show is uploaded under
+    its own name); dangling links are skipped.
 
     Raises:
         NotFoundError: ``src_dir`` is not a folder.
@@ -60,28 +62,9 @@ def folder_files(src_dir: str | os.PathLike[str]) -> list[LocalFile]:
     top = Path(src_dir)
     if not top.is_dir():
         raise NotFoundError(f"no local folder {os.fspath(src_dir)!r} to upload")
-    real_top = os.path.realpath(top)
-    found: list[LocalFile] = []
-    pending = [(os.fspath(top), "")]
-    while pending:
-        directory, relative_dir = pending.pop()
-        for entry in os.scandir(directory):
-            relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
-            if entry.is_symlink():
-                real = os.path.realpath(entry.path)
-                if os.path.commonpath([real_top, real]) != real_top:
-                    raise ValidationError(
-                        f"cannot upload {entry.path!r}: it is a link to {real!r}, outside"
-                        f" {os.fspath(src_dir)!r}; links must stay inside the folder uploaded"
-                    )
-                if os.path.isfile(real):
-                    found.append((vet_path(relative), Path(entry.path), os.stat(real).st_size))
-            elif entry.is_dir(follow_symlinks=False):
-                pending.append((entry.path, relative))
-            elif entry.is_file(follow_symlinks=False):
-                size = entry.stat(follow_symlinks=False).st_size
-                found.append((vet_path(relative), Path(entry.path), size))
-    return sorted(found)
+    return [
+        (vet_path(file.relative), file.path, file.size) for file in walk_files(top, links="refuse")
+    ]
 
 
 def explicit_files(

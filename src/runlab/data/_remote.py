@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runlab.data._copy import CHUNK, SMALL_FILE, Advance, open_partial, write_local_bytes
+from runlab._files import partial_file
+from runlab.data._copy import CHUNK, SMALL_FILE, Advance, write_local_bytes
 
 __all__ = ["get_remote", "put_remote"]
 
@@ -59,17 +60,11 @@ def get_remote(
         advance(len(data))
         return hashlib.sha256(data).hexdigest() if hashing else None
     digest = hashlib.sha256()
-    descriptor, partial = open_partial(target)
-    try:
-        with os.fdopen(descriptor, "wb") as out, file_system.open(source, "rb") as reader:
-            while chunk := reader.read(CHUNK):
-                if hashing:
-                    digest.update(chunk)
-                out.write(chunk)
-                advance(len(chunk))
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+    with partial_file(target, sync=False) as out, file_system.open(source, "rb") as reader:
+        while chunk := reader.read(CHUNK):
+            if hashing:
+                digest.update(chunk)
+            out.write(chunk)
+            advance(len(chunk))
+        out.commit()
     return digest.hexdigest() if hashing else None

@@ -21,12 +21,12 @@ from typing import Any
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from runlab._files import is_partial, walk_files
 from runlab.artifacts import safe_local_path, vet_path
 from runlab.artifacts.fsspec_store import map_exceptions
 from runlab.data._copy import (
     Advance,
     copy_local_file,
-    is_partial,
     write_local_bytes,
 )
 from runlab.data._remote import get_remote, put_remote
@@ -181,36 +181,15 @@ class DatastoreFiles:
     def _list_local(self, folder: str) -> dict[str, StoredFile]:
         root = self.local_path("")
         top = self.local_path(folder)
-        real_root = os.path.realpath(root)
         if top.is_file():
             info = top.stat()
             return {folder: StoredFile(folder, info.st_size, info.st_mtime)}
-        found: dict[str, StoredFile] = {}
-        pending = [(os.fspath(top), folder)]
-        while pending:
-            directory, relative_dir = pending.pop()
-            try:
-                entries = list(os.scandir(directory))
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for entry in entries:
-                relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
-                if entry.is_symlink():
-                    target = os.path.realpath(entry.path)
-                    if os.path.commonpath([real_root, target]) != real_root:
-                        continue
-                    if not os.path.isfile(target):
-                        continue
-                    info = os.stat(target)
-                elif entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, relative))
-                    continue
-                elif entry.is_file(follow_symlinks=False):
-                    info = entry.stat(follow_symlinks=False)
-                else:
-                    continue
-                found[relative] = StoredFile(relative, info.st_size, info.st_mtime)
-        return found
+        # Links leaving the root are left out: the datastore cannot read them.
+        prefix = f"{folder}/" if folder else ""
+        return {
+            prefix + file.relative: StoredFile(prefix + file.relative, file.size, file.mtime)
+            for file in walk_files(top, links="skip", within=root)
+        }
 
     def _list_remote(self, folder: str) -> dict[str, StoredFile]:
         base = self._remote(folder)

@@ -64,7 +64,8 @@ class TransferProgress:
     """A Rich progress bar over bytes and files on standard error, or nothing.
 
     Safe to advance from many threads (Rich's progress takes its own lock). On a terminal it
-    redraws as the copies go; into a pipe or a log it prints the final state once.
+    redraws as the copies go; in a Jupyter notebook it is an output that updates in place
+    (:class:`runlab._progress.Progress`); into a pipe or a log it prints the final state once.
     """
 
     def __init__(self, show: bool, title: str, files: int, total_bytes: int) -> None:
@@ -78,11 +79,12 @@ class TransferProgress:
             from rich.progress import (
                 BarColumn,
                 DownloadColumn,
-                Progress,
                 TextColumn,
                 TimeRemainingColumn,
                 TransferSpeedColumn,
             )
+
+            from runlab._progress import Progress
 
             # Into a pipe or a log Rich would wrap the line at 80 columns; 120 keeps it one line.
             console = Console(stderr=True, highlight=False)
@@ -116,6 +118,8 @@ class TransferProgress:
         traceback: TracebackType | None,
     ) -> None:
         if self._progress is not None:
+            # The last frame drawn may be up to a refresh old: end on the final counts.
+            self._progress.refresh()
             self._progress.stop()
 
     def advance(self, count: int) -> None:

@@ -20,16 +20,15 @@ no config folder of its own.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
-import secrets as random_names
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from runlab._files import write_atomic
 from runlab.errors import BackendError, NotFoundError, ValidationError
 
 __all__ = [
@@ -257,20 +256,9 @@ class SecretsFile:
             with filelock.FileLock(f"{path}.lock", timeout=_LOCK_TIMEOUT_S):
                 entries = change(self._read())
                 text = json.dumps({"datastores": entries}, indent=2, sort_keys=True) + "\n"
-                partial = path.with_name(f".{path.name}.{random_names.token_hex(8)}.partial")
                 # 0600 from the start: the credentials are never readable by others, not even
                 # for a moment before a chmod.
-                descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                        out.write(text)
-                        out.flush()
-                        os.fsync(out.fileno())
-                    os.replace(partial, path)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(partial)
-                    raise
+                write_atomic(path, text, mode=0o600)
         except filelock.Timeout as error:
             raise BackendError(
                 f"the secrets file {path} stayed locked by another process"

@@ -4,7 +4,6 @@ an atomic rename into place. No foreign exception leaves this module."""
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import time
 import urllib.error
@@ -12,6 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.progress import Progress, TaskID
 
@@ -72,7 +72,7 @@ def fetch(
             time.sleep(backoff * 2 ** (attempt - 1))
         with partial_file(target) as partial:
             try:
-                _get(url, partial, timeout, progress, task)
+                _get(url, partial.file, timeout, progress, task)
             except urllib.error.HTTPError as error:
                 error.close()
                 reason = f"HTTP {error.code} {error.reason}"
@@ -84,18 +84,19 @@ def fetch(
                 if _unknown_host(error):
                     return reason  # no address for the name: asking again will not find one
                 continue
-            problem = file_problem(partial, expected, gzipped=True)
+            problem = file_problem(Path(partial.path), expected, gzipped=True)
             if problem is not None:
                 return problem
-            os.replace(partial, target)
+            partial.commit()
             return None
     return reason if retries == 1 else f"{reason}; {retries} attempts"
 
 
-def _get(url: str, partial: Path, timeout: float, progress: Progress, task: TaskID) -> None:
-    """Write the body of a GET into ``partial``, failing if it arrives short."""
+def _get(url: str, out: BinaryIO, timeout: float, progress: Progress, task: TaskID) -> None:
+    """Write the body of a GET into ``out`` (flushed at the end), failing if it arrives
+    short."""
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, partial.open("wb") as out:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length", "")
         total = int(length) if length.isdigit() else None
         progress.reset(task, total=total)
@@ -104,6 +105,7 @@ def _get(url: str, partial: Path, timeout: float, progress: Progress, task: Task
             out.write(chunk)
             received += len(chunk)
             progress.advance(task, len(chunk))
+    out.flush()
     if total is not None and received < total:
         raise ConnectionError(f"connection closed after {received:,} of {total:,} bytes")
 

@@ -11,14 +11,15 @@ import importlib.util
 import io
 import math
 import os
-import secrets
 import shutil
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from runlab._files import PartialFile
+from runlab._files import partial_file as atomic_partial_file
 from runlab.errors import BackendError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -162,22 +163,19 @@ def file_problem(path: Path, expected: FileSpec, *, gzipped: bool) -> str | None
 
 
 @contextmanager
-def partial_file(target: Path) -> Iterator[Path]:
-    """A hidden, empty ``.partial`` file beside ``target``, deleted on exit unless renamed.
+def partial_file(target: Path) -> Iterator[PartialFile]:
+    """A write to ``target`` through :func:`runlab._files.partial_file`: the block writes
+    ``.path``, checks it, and calls ``commit()``; otherwise nothing reaches ``target``.
 
     Raises:
         BackendError: the folder cannot be written.
     """
-    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
-    try:
-        # Not mkstemp: its files are private (0600); these become the files users share.
-        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as error:
-        raise BackendError(f"cannot write in {target.parent}: {error}") from error
-    try:
+    with ExitStack() as stack:
+        try:
+            partial = stack.enter_context(atomic_partial_file(target))
+        except OSError as error:
+            raise BackendError(f"cannot write in {target.parent}: {error}") from error
         yield partial
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def copy_gzipped(source: Path, target: Path) -> None:

@@ -28,12 +28,12 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
+from runlab._progress import Progress
 from runlab.datasets._http import fetch, mirror_urls
 from runlab.datasets._idx import (
     FileSpec,
@@ -328,13 +328,13 @@ def from_folder(source: StrPath, dest: StrPath) -> Path:
         target = folder / f"{name}.gz"
         with partial_file(target) as partial:
             try:
-                copy_gzipped(found[name], partial)
+                copy_gzipped(found[name], Path(partial.path))
             except OSError as error:
                 raise BackendError(f"cannot copy {found[name]} to {folder}: {error}") from error
-            problem = file_problem(partial, expected, gzipped=True)
+            problem = file_problem(Path(partial.path), expected, gzipped=True)
             if problem is not None:
                 raise ValidationError(f"{found[name]}: {problem}; not copied")
-            os.replace(partial, target)
+            partial.commit()
     return folder
 
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 import filelock
 
+from runlab._files import write_atomic
 from runlab.environments._uv import find_interpreter, find_uv, run_uv
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
 from runlab.environments.spec import Environment
@@ -42,7 +43,7 @@ def runlab_requirement() -> list[str]:
     try:
         distribution = importlib.metadata.distribution("runlab")
     except importlib.metadata.PackageNotFoundError:
-        from runlab import __version__  # runlab runs from a source tree, not installed
+        from runlab._version import __version__  # a source tree, not installed
 
         return [f"runlab=={__version__}"]
     record = json.loads(distribution.read_text("direct_url.json") or "{}")
@@ -211,9 +212,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
                 "spec_hash": environment.spec_hash(),
                 "packages": packages,
             }
-            pending = env_dir / f"{READY_MARKER}.tmp"
-            pending.write_text(json.dumps(marker, indent=2))
-            pending.replace(env_dir / READY_MARKER)
+            write_atomic(env_dir / READY_MARKER, json.dumps(marker, indent=2))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             if not (env_dir / READY_MARKER).exists():

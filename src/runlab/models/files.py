@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 
+from runlab._files import walk_files
 from runlab.artifacts import ArtifactStore, safe_local_path, vet_path
 from runlab.entities.model import ModelRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
@@ -79,12 +80,15 @@ def hash_files(files: Sequence[LocalFile]) -> str:
 def collect_local_files(model_path: str | os.PathLike[str]) -> list[LocalFile]:
     """The files of a local model file or folder, as stored below the version's folder.
 
-    A folder is walked without following links to folders; links to files count as the files
-    they point to, and anything else that is not a plain file is skipped.
+    A folder is walked by :func:`runlab._files.walk_files`: links to folders are not followed,
+    links to files inside the folder count as the files they point to, a link leading outside
+    the folder is refused, and anything else that is not a plain file is skipped.
 
     Raises:
         NotFoundError: nothing is at ``model_path``.
-        ValidationError: the folder holds no file, or a name the artifact store would refuse.
+        ValidationError: the folder holds no file, a name the artifact store would refuse,
+            or a link leading outside it.
+        BackendError: the folder cannot be read.
     """
     path = pathlib.Path(model_path)
     # abspath, not resolve: a link keeps its own name, and "." becomes the folder's name.
@@ -96,13 +100,11 @@ def collect_local_files(model_path: str | os.PathLike[str]) -> list[LocalFile]:
     root = vet_path(root)
     if path.is_file():
         return [(root, path)]
-    files: list[LocalFile] = []
-    for dir_path, _dir_names, file_names in os.walk(path, followlinks=False):
-        for file_name in file_names:
-            local = pathlib.Path(dir_path, file_name)
-            if local.is_file():
-                relative = local.relative_to(path).as_posix()
-                files.append((vet_path(f"{root}/{relative}"), local))
+    try:
+        found = walk_files(path, links="refuse")
+    except OSError as error:
+        raise BackendError(f"cannot read {os.fspath(model_path)!r}: {error}") from error
+    files: list[LocalFile] = [(vet_path(f"{root}/{file.relative}"), file.path) for file in found]
     if not files:
         raise ValidationError(f"cannot register {os.fspath(model_path)!r}: the folder is empty")
     return sorted(files)

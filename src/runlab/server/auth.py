@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from runlab._files import write_atomic
 from runlab.errors import AccessDeniedError, BackendError, ValidationError
 
 __all__ = [
@@ -144,14 +145,9 @@ class TokenStore:
 
     def _write(self, records: list[TokenRecord]) -> None:
         text = json.dumps({"tokens": [dataclasses.asdict(r) for r in records]}, indent=2)
-        partial = self.path.with_name(self.path.name + ".partial")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text + "\n")
-            os.chmod(partial, 0o600)
-            os.replace(partial, self.path)
+            write_atomic(self.path, text + "\n", mode=0o600)
         except OSError as error:
             raise BackendError(f"cannot write the tokens file {self.path}: {error}") from error
 

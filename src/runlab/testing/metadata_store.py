@@ -233,10 +233,12 @@ class MetadataStoreContract:
             metadata_store.heartbeat("ghost")
 
     def test_a_heartbeat_keeps_a_job_run_alive(self, metadata_store: MetadataStore) -> None:
+        # Beats 20 times per timeout, for longer than the timeout: only a stall of nearly 2 s
+        # between two beats, not a merely busy machine, could fail the run.
         metadata_store.create_experiment("e")
-        metadata_store.create_run("e", "r", status=RunStatus.QUEUED, heartbeat_timeout=0.5)
-        for _ in range(4):
-            time.sleep(0.2)
+        metadata_store.create_run("e", "r", status=RunStatus.QUEUED, heartbeat_timeout=2.0)
+        for _ in range(25):
+            time.sleep(0.1)
             metadata_store.heartbeat("r")
             assert metadata_store.get_run("r").status is RunStatus.QUEUED
 

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runlab._files import write_atomic
 from runlab.artifacts import ArtifactStore, open_artifact_store
+from runlab.entities import workspace_config
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.store import MetadataStore, open_metadata_store
 
@@ -308,9 +310,7 @@ class Workspace:
         config = self.to_dict() | dict(overrides)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
-            partial.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-            partial.replace(target)
+            write_atomic(target, json.dumps(config, indent=2) + "\n")
         except OSError as error:
             raise BackendError(f"cannot write the workspace config {target}: {error}") from error
 
@@ -342,13 +342,11 @@ class Workspace:
 
     @property
     def server_url(self) -> str | None:
-        """The runlab server's URL when both stores are its API (``Workspace.connect``, a
-        config with ``server_url``), else None."""
-        if self._store_uri == self._artifact_uri and self._store_uri.startswith(
-            ("http://", "https://")
-        ):
-            return self._store_uri
-        return None
+        """The runlab server's URL when the workspace is served over HTTP (its metadata
+        store is the server's API: ``Workspace.connect``, a config with ``server_url``,
+        whatever its artifact store), else None; see
+        :func:`runlab.entities.workspace_config.server_url`."""
+        return workspace_config.server_url(self.to_dict())
 
     @property
     def location(self) -> str:
@@ -439,11 +437,8 @@ class Workspace:
 
     @property
     def compute_targets(self) -> dict[str, ComputeTarget]:
-        """Every recorded compute target (Ray clusters), by name, each of its own class.
-
-        Imports :mod:`runlab.clusters` inside the method (DESIGN.md's sanctioned exception).
-        """
-        from runlab.clusters import list_compute_targets
+        """Every recorded compute target (Ray clusters), by name, each of its own class."""
+        from runlab.compute import list_compute_targets  # layer 1, loaded when first asked
 
         return list_compute_targets(self)
 

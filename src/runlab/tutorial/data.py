@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runlab._files import partial_file
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
 from runlab.errors import BackendError
@@ -143,10 +144,10 @@ def write_digits(dest: str | os.PathLike[str]) -> Path:
         for name, array in arrays.items():
             magic = _IMAGES_MAGIC if array.ndim == 3 else _LABELS_MAGIC
             header = struct.pack(f">I{array.ndim}I", magic, *array.shape)
-            partial = folder / f".{name}.gz.partial"
-            with gzip.GzipFile(partial, "wb", mtime=0) as out:
-                out.write(header + array.tobytes())
-            os.replace(partial, folder / f"{name}.gz")
+            with partial_file(folder / f"{name}.gz") as partial:
+                with gzip.GzipFile(fileobj=partial.file, mode="wb", mtime=0) as out:
+                    out.write(header + array.tobytes())
+                partial.commit()
     except OSError as error:
         raise BackendError(f"cannot write the digits to {folder}: {error}") from error
     return folder

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from runlab._progress import Progress
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
 from runlab.entities import OUTPUTS_DIR, RunStatus
@@ -284,10 +285,10 @@ def _train_locally(
 
 def _delete_leftover(workspace: Workspace, out: Console) -> None:
     """Delete the tutorial's cluster if an interrupted tutorial left it behind."""
-    from runlab.clusters import ComputeTarget
+    from runlab.compute.ray import RayCompute
 
     try:
-        leftover = ComputeTarget(workspace, CLUSTER_NAME)
+        leftover = RayCompute(workspace, CLUSTER_NAME)
     except NotFoundError:
         return
     _say(out, f"Deleting {CLUSTER_NAME!r}, left over from an earlier tutorial")
@@ -297,14 +298,13 @@ def _delete_leftover(workspace: Workspace, out: Console) -> None:
 def _create_cluster(workspace: Workspace) -> tuple[RayCompute, float]:
     """The tutorial's cluster, STANDARD_D2_V2 nodes (2 CPUs) between 0 and 2 of them, and
     the seconds its start took."""
-    from runlab.clusters import ComputeTarget
     from runlab.compute.ray import RayCompute
 
     config = RayCompute.provisioning_configuration(
         vm_size="STANDARD_D2_V2", min_nodes=0, max_nodes=2, idle_seconds_before_scaledown=60
     )
     start = time.perf_counter()
-    cluster: RayCompute = ComputeTarget.create(workspace, CLUSTER_NAME, config)
+    cluster = RayCompute.create(workspace, CLUSTER_NAME, config)
     return cluster, time.perf_counter() - start
 
 

@@ -1,6 +1,7 @@
 """Jobs on Ray clusters: ``RayCompute`` (layer 1). Ray itself is imported only when used;
 install it with the ``ray`` extra."""
 
+from runlab.compute.ray._client import JobsClient, JobState, RayJob, RayNode
 from runlab.compute.ray.compute import KIND, RayCompute
 from runlab.compute.ray.provisioning import VM_SIZES, NodeShape, RayProvisioningConfiguration
 from runlab.compute.ray.status import ClusterStatus
@@ -9,7 +10,11 @@ __all__ = [
     "KIND",
     "VM_SIZES",
     "ClusterStatus",
+    "JobState",
+    "JobsClient",
     "NodeShape",
     "RayCompute",
+    "RayJob",
+    "RayNode",
     "RayProvisioningConfiguration",
 ]

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from runlab._files import write_atomic
 from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_cluster_processes
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.errors import BackendError
@@ -92,9 +93,7 @@ def rewrite_autoscaling_config(cluster_dir: Path, config: RayProvisioningConfigu
     current["max_workers"] = config.max_nodes
     current["upscaling_speed"] = float(config.max_nodes)
     current["idle_timeout_minutes"] = config.idle_seconds_before_scaledown / 60.0
-    partial = scaling_file.with_suffix(".partial")
-    partial.write_text(json.dumps(current, indent=1), encoding="utf-8")
-    partial.replace(scaling_file)
+    write_atomic(scaling_file, json.dumps(current, indent=1))
 
 
 def temp_dir_for(cluster_dir: Path, cluster_id: str) -> Path:
@@ -168,9 +167,7 @@ def start_head(
         (cluster_dir / "ray").symlink_to(temp_dir)
     token = secrets.token_hex(32)
     token_file = cluster_dir / "auth_token"
-    token_file.touch(mode=0o600)
-    token_file.chmod(0o600)
-    token_file.write_text(token, encoding="utf-8")
+    write_atomic(token_file, token, mode=0o600)
     gcs, dashboard, client, agent_http, agent_grpc, metrics, runtime_env = free_ports(7)
     gcs_address = f"127.0.0.1:{gcs}"
     scaling_file = cluster_dir / "autoscaling.json"

@@ -52,12 +52,12 @@ class ClusterInfoMixin:
         _status, nodes = read_status(self.client, self.provisioning)
         return [
             {
-                "nodeId": node.get("node_id"),
-                "ipAddress": node.get("node_ip"),
-                "nodeState": node.get("runlab_state"),
-                "resources": node.get("resources_total", {}),
+                "nodeId": entry.node.node_id,
+                "ipAddress": entry.node.ip_address,
+                "nodeState": entry.state,
+                "resources": dict(entry.node.resources),
             }
-            for node in nodes
+            for entry in nodes
         ]
 
     def serialize(self) -> dict[str, Any]:

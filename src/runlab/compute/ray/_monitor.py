@@ -9,7 +9,9 @@ a second, for every runlab job on the cluster:
   log is kept as ``logs/ray_job.log``;
 * a job PENDING longer than its deadline (the cluster cannot give what it asks): the run is
   failed, since Ray cannot stop a pending job;
-* a job that starts RUNNING after its run ended (canceled while pending): stopped.
+* a job that starts RUNNING after its run ended (canceled while pending): stopped, once the
+  run has been over for ``STOP_GRACE_S`` (a job whose entry has just recorded its run's end
+  is still RUNNING for a moment, cleaning up: it is left to exit on its own).
 
 It runs detached, started with the cluster (or the attach), and ends when its monitor file is
 removed (``delete``/``detach``) or when it is signalled.
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab.artifacts import open_artifact_store
-from runlab.compute.ray._client import JobsClient
+from runlab.compute.ray._client import JobsClient, JobState, RayJob
 from runlab.entities import RAY_JOB_LOG, RunStatus, run_file_key
 from runlab.errors import InvalidStateError, NotFoundError, RunlabError
 from runlab.store import open_metadata_store
@@ -35,6 +37,7 @@ __all__ = ["RUN_ID_KEY", "main"]
 RUN_ID_KEY = "runlab.run_id"
 PENDING_TIMEOUT_KEY = "runlab.pending_timeout_s"
 POLL_S = 1.0
+STOP_GRACE_S = 15.0
 
 
 class Monitor:
@@ -48,9 +51,9 @@ class Monitor:
 
     def sweep(self) -> None:
         """Look at every runlab job of the cluster once."""
-        for job in self.client.client.list_jobs():
-            run_id = (job.metadata or {}).get(RUN_ID_KEY)
-            if not run_id or job.submission_id in self.done:
+        for job in self.client.list_jobs():
+            run_id = job.metadata.get(RUN_ID_KEY)
+            if not run_id or not job.submission_id or job.submission_id in self.done:
                 continue
             try:
                 self._reconcile(job, run_id)
@@ -59,12 +62,11 @@ class Monitor:
             except RunlabError as error:
                 print(f"runlab monitor: {run_id}: {error}", flush=True)
 
-    def _reconcile(self, job: Any, run_id: str) -> None:
+    def _reconcile(self, job: RayJob, run_id: str) -> None:
         record = self.store.get_run(run_id)
-        status = str(job.status.value if hasattr(job.status, "value") else job.status)
-        if status == "PENDING":
-            waited = time.time() - (job.start_time or 0) / 1000.0
-            limit = float((job.metadata or {}).get(PENDING_TIMEOUT_KEY, "600"))
+        if job.state is JobState.PENDING:
+            waited = time.time() - (job.start_time or 0.0)
+            limit = float(job.metadata.get(PENDING_TIMEOUT_KEY, "600"))
             if not record.status.is_terminal and waited > limit:
                 self._end(
                     run_id,
@@ -76,20 +78,20 @@ class Monitor:
                     },
                 )
             if record.status.is_terminal or waited > limit:
-                with contextlib.suppress(Exception):
-                    self.client.client.stop_job(job.submission_id)
+                self._stop(job.submission_id)
             return
-        if status == "RUNNING":
-            if record.status.is_terminal:
-                with contextlib.suppress(Exception):
-                    self.client.client.stop_job(job.submission_id)
+        if job.state is JobState.RUNNING:
+            over_s = time.time() - (record.end_time or 0.0)
+            if record.status.is_terminal and over_s > STOP_GRACE_S:
+                self._stop(job.submission_id)
             return
         # SUCCEEDED, FAILED, STOPPED: the entry has exited, so whatever it recorded is in.
         self.done.add(job.submission_id)
         if record.status.is_terminal:
             return
         self._keep_ray_log(job.submission_id, run_id)
-        ended = RunStatus.CANCELED if status == "STOPPED" else RunStatus.FAILED
+        status = job.state.value
+        ended = RunStatus.CANCELED if job.state is JobState.STOPPED else RunStatus.FAILED
         self._end(
             run_id,
             ended,
@@ -100,9 +102,14 @@ class Monitor:
             },
         )
 
+    def _stop(self, submission_id: str) -> None:
+        """Stop a job; one that will not stop now is tried again on the next sweep."""
+        with contextlib.suppress(RunlabError):
+            self.client.stop_job(submission_id)
+
     def _keep_ray_log(self, submission_id: str, run_id: str) -> None:
-        with contextlib.suppress(Exception):
-            text = self.client.client.get_job_logs(submission_id)
+        with contextlib.suppress(RunlabError):
+            text = self.client.get_job_logs(submission_id)
             self.artifacts.put_bytes(run_file_key(run_id, RAY_JOB_LOG), text.encode())
 
     def _end(self, run_id: str, status: RunStatus, details: dict[str, Any]) -> None:
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     while settings_file.exists():
         try:
             monitor.sweep()
-        except Exception as error:  # a head restarting, a busy store: try again next time
+        except Exception as error:  # the outermost loop of a daemon: log, try again next time
             print(f"runlab monitor: {type(error).__name__}: {error}", flush=True)
         time.sleep(POLL_S)
     return 0

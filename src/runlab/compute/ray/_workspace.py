@@ -10,11 +10,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from runlab.compute.base import WorkspaceLike
 from runlab.compute.ray._processes import CLUSTER_MARKER
+from runlab.entities import workspace_config
 from runlab.errors import BackendError, ValidationError
-from runlab.store import MetadataStore
 
 __all__ = [
     "WorkspaceLike",
@@ -29,28 +30,10 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,31}$")
 
 
-class WorkspaceLike(Protocol):
-    """What a Ray target needs of a workspace (``runlab.Workspace`` has it)."""
-
-    @property
-    def store(self) -> MetadataStore:
-        """The metadata store."""
-
-    @property
-    def config_path(self) -> Path | None:
-        """The workspace's config file; its folder holds the clusters' folders."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The workspace config with absolute URIs."""
-
-
 def server_url(workspace: WorkspaceLike) -> str | None:
-    """The runlab server's URL when the workspace is served over HTTP, else None."""
-    config = workspace.to_dict()
-    store_uri = str(config.get("store_uri", ""))
-    if store_uri.startswith(("http://", "https://")):
-        return store_uri
-    return None
+    """The runlab server's URL when the workspace is served over HTTP, else None
+    (:func:`runlab.entities.workspace_config.server_url`)."""
+    return workspace_config.server_url(workspace.to_dict())
 
 
 def cluster_dir(workspace: WorkspaceLike, name: str) -> Path:

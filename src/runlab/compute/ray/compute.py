@@ -21,14 +21,14 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from runlab.compute.base import ComputeTarget
-from runlab.compute.ray._client import JobsClient, ray_errors
+from runlab._files import write_atomic
+from runlab.compute.base import ComputeTarget, WorkspaceLike
+from runlab.compute.ray._client import JobsClient, JobState
 from runlab.compute.ray._head import start_head, wait_for_jobs_api
 from runlab.compute.ray._info import ClusterInfoMixin
 from runlab.compute.ray._monitor import PENDING_TIMEOUT_KEY, RUN_ID_KEY
 from runlab.compute.ray._processes import stop_cluster_processes
 from runlab.compute.ray._workspace import (
-    WorkspaceLike,
     check_name,
     cluster_dir,
     monitor_alive,
@@ -37,7 +37,7 @@ from runlab.compute.ray._workspace import (
     start_monitor,
 )
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.entities import JobSpec
+from runlab.entities import JobSpec, workspace_config
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 
@@ -56,8 +56,15 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
     """A Ray cluster that runs jobs, known to the workspace by name.
 
     Make one with :meth:`create` (a cluster on this machine that runlab starts and owns) or
-    :meth:`attach` (an existing cluster); find one with ``ComputeTarget(ws, name)`` or
-    ``ws.compute_targets[name]``.
+    :meth:`attach` (an existing cluster); find one with ``RayCompute(ws, name)`` (the SDK's
+    ``AmlCompute(ws, name)``), ``ComputeTarget(ws, name)`` or ``ws.compute_targets[name]``.
+
+    Args:
+        workspace: the workspace the cluster is recorded in.
+        name: the cluster's name there.
+
+    Raises:
+        NotFoundError: the workspace has no Ray target of that name.
 
     Example:
         >>> config = RayCompute.provisioning_configuration(vm_size="STANDARD_D2_V2",
@@ -66,10 +73,22 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         >>> cluster.wait_for_completion(show_output=True)  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: WorkspaceLike, record: ComputeTargetRecord) -> None:
+    def __init__(self, workspace: WorkspaceLike, name: str) -> None:
+        record = workspace.store.get_compute_target(name)  # NotFoundError
+        if record.kind != KIND:
+            raise NotFoundError(f"compute target {name!r} is a {record.kind} target, not Ray")
         self._workspace = workspace
         self._record = record
         self._client: JobsClient | None = None
+
+    @classmethod
+    def of_record(cls, workspace: WorkspaceLike, record: ComputeTargetRecord) -> RayCompute:
+        """The target a record of the workspace's store describes (no store read)."""
+        target = cls.__new__(cls)
+        target._workspace = workspace
+        target._record = record
+        target._client = None
+        return target
 
     # -- making, finding, forgetting -----------------------------------------------------
 
@@ -105,7 +124,10 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
 
     @classmethod
     def create(
-        cls, workspace: WorkspaceLike, name: str, config: RayProvisioningConfiguration
+        cls,
+        workspace: WorkspaceLike,
+        name: str,
+        provisioning_configuration: RayProvisioningConfiguration,
     ) -> RayCompute:
         """Start a Ray cluster on this machine, owned by the workspace, and record it.
 
@@ -118,6 +140,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             AlreadyExistsError: a compute target of that name exists.
             BackendError: Ray is missing or the head did not start.
         """
+        config = provisioning_configuration
         if not isinstance(config, RayProvisioningConfiguration):
             raise ValidationError("config must come from RayCompute.provisioning_configuration")
         config.check()
@@ -153,7 +176,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
                 workspace.store.delete_compute_target(name)
             remove_folders(folder, state)
             raise
-        return cls(workspace, record)
+        return cls.of_record(workspace, record)
 
     @classmethod
     def attach(
@@ -173,7 +196,8 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
 
         Raises:
             ValidationError: a bad name or address; a cluster on another machine with a
-                workspace that is a local folder (serve it with ``runlab server``).
+                workspace that is not served over HTTP (serve it with ``runlab server``) or
+                whose artifacts are on this machine only.
             AlreadyExistsError: a compute target of that name exists.
             BackendError: nobody answers at ``address``.
         """
@@ -182,12 +206,18 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         host = urllib.parse.urlsplit(address).hostname
         if not host:
             raise ValidationError(f"bad Ray address {address!r}: give http://HOST:PORT")
-        store_uri = str(workspace.to_dict().get("store_uri", ""))
-        if host not in _LOCAL_HOSTS and not store_uri.startswith(("http://", "https://")):
+        config = workspace.to_dict()
+        if host not in _LOCAL_HOSTS and server_url(workspace) is None:
             raise ValidationError(
                 f"the Ray cluster at {host} runs on another machine, where this workspace's"
                 " local store cannot be reached: start `runlab server` and use a workspace"
                 " that points at it"
+            )
+        if host not in _LOCAL_HOSTS and workspace_config.artifacts_on_this_machine(config):
+            raise ValidationError(
+                f"the Ray cluster at {host} runs on another machine, where this workspace's"
+                f" artifacts ({config.get('artifact_uri')}) cannot be reached: serve them with"
+                " `runlab server` too, or keep them in an object store"
             )
         with contextlib.suppress(NotFoundError):
             workspace.store.get_compute_target(name)
@@ -217,19 +247,16 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
                 workspace.store.delete_compute_target(name)
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return cls(workspace, record)
+        return cls.of_record(workspace, record)
 
     @classmethod
     def get(cls, workspace: WorkspaceLike, name: str) -> RayCompute:
-        """The Ray target ``name`` of the workspace.
+        """The Ray target ``name`` of the workspace (same as ``RayCompute(workspace, name)``).
 
         Raises:
             NotFoundError: there is none (or it is not a Ray target).
         """
-        record = workspace.store.get_compute_target(name)
-        if record.kind != KIND:
-            raise NotFoundError(f"compute target {name!r} is a {record.kind} target, not Ray")
-        return cls(workspace, record)
+        return cls(workspace, name)
 
     def delete(self) -> None:
         """Stop what runlab started for this cluster and forget it. An attached cluster is
@@ -333,8 +360,7 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         if self.owned:
             return bool(self._record.state.get("node_gpus", 0))
         with contextlib.suppress(BackendError):
-            nodes = self.client.alive_worker_nodes()
-            return any(node.get("resources_total", {}).get("GPU") for node in nodes)
+            return any(node.resources.get("GPU") for node in self.client.alive_worker_nodes())
         return False
 
     # -- jobs ----------------------------------------------------------------------------
@@ -353,19 +379,18 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         spec = dataclasses.replace(spec, max_concurrent_runs=0)  # Ray schedules the jobs
         config = self.provisioning
         entrypoint, runtime_env = self._entrypoint(spec)
-        with ray_errors(f"submit run {spec.run_id} to the Ray cluster {self.name!r}"):
-            self.client.client.submit_job(
-                entrypoint=entrypoint,
-                runtime_env=runtime_env,
-                submission_id=spec.run_id,
-                entrypoint_num_cpus=1,
-                # A GPU node shape means the job wants its GPU, as on the SDK's NC sizes.
-                entrypoint_num_gpus=1 if spec.use_gpu or self._record.state.get("node_gpus") else 0,
-                metadata={
-                    RUN_ID_KEY: spec.run_id,
-                    PENDING_TIMEOUT_KEY: str(config.pending_timeout_s if config else 600.0),
-                },
-            )
+        self.client.submit_job(
+            entrypoint,
+            submission_id=spec.run_id,
+            runtime_env=runtime_env,
+            num_cpus=1,
+            # A GPU node shape means the job wants its GPU, as on the SDK's NC sizes.
+            num_gpus=1 if spec.use_gpu or self._record.state.get("node_gpus") else 0,
+            metadata={
+                RUN_ID_KEY: spec.run_id,
+                PENDING_TIMEOUT_KEY: str(config.pending_timeout_s if config else 600.0),
+            },
+        )
         return {"submission_id": spec.run_id, "target": self.name, "address": self.address}
 
     def _entrypoint(self, spec: JobSpec) -> tuple[str, dict[str, Any] | None]:
@@ -391,11 +416,9 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
         spec_file = jobs_dir / f"{spec.run_id}.json"
         try:
             jobs_dir.mkdir(parents=True, exist_ok=True)
-            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN.
-            descriptor = os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(spec.to_json())
-            spec_file.chmod(0o600)
+            # 0600 from the start: a server-backed workspace's spec holds RUNLAB_TOKEN. No
+            # fsync: a crash of the machine loses the job with its spec.
+            write_atomic(spec_file, spec.to_json(), mode=0o600, sync=False)
         except OSError as error:
             raise BackendError(f"cannot write the job spec of {spec.run_id}: {error}") from error
         # The job root as a shell assignment, not a runtime_env: a runtime env costs a round
@@ -418,16 +441,23 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
     def cancel(self, handle: dict[str, Any]) -> None:
         """``stop_job`` the Ray job and wait until Ray reports it ended. A job still PENDING
         cannot be stopped by Ray: the run is then ended by the caller, and the monitor stops
-        the job if it ever starts."""
+        the job if it ever starts. A job the cluster no longer knows (a head that restarted
+        forgets its jobs) has nothing left to stop.
+
+        Raises:
+            BackendError: the cluster did not answer, or the job did not stop in time.
+        """
         submission_id = str(handle["submission_id"])
-        with ray_errors(f"stop the Ray job {submission_id}"):
-            jobs = self.client.client
-            if str(jobs.get_job_status(submission_id)) == "PENDING":
+        jobs = self.client
+        try:
+            if jobs.get_job_status(submission_id) is JobState.PENDING:
                 return
             jobs.stop_job(submission_id)
             deadline = time.monotonic() + CANCEL_TIMEOUT_S
             while time.monotonic() < deadline:
-                if jobs.get_job_status(submission_id).is_terminal():
+                if jobs.get_job_status(submission_id).is_terminal:
                     return
                 time.sleep(0.2)
+        except NotFoundError:
+            return
         raise BackendError(f"the Ray job {submission_id} did not stop within {CANCEL_TIMEOUT_S} s")

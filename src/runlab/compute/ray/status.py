@@ -6,11 +6,19 @@ import dataclasses
 import math
 from typing import Any
 
-from runlab.compute.ray._client import JobsClient
+from runlab.compute.ray._client import JobsClient, JobState, RayNode
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.errors import BackendError
+from runlab.errors import RunlabError
 
-__all__ = ["ClusterStatus", "read_status"]
+__all__ = ["ClusterStatus", "NodeState", "read_status"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeState:
+    """A node alive now, and what it does: ``running`` a job's driver, or ``idle``."""
+
+    node: RayNode
+    state: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +81,7 @@ def scale_settings(config: RayProvisioningConfiguration | None) -> dict[str, Any
 
 def read_status(
     client: JobsClient, config: RayProvisioningConfiguration | None
-) -> tuple[ClusterStatus, list[dict[str, Any]]]:
+) -> tuple[ClusterStatus, list[NodeState]]:
     """The cluster's status and its nodes, read from its HTTP API.
 
     A node is *running* while a job's driver runs on it, else *idle*; *preparing* counts the
@@ -82,46 +90,34 @@ def read_status(
     vm_size = config.vm_size if config is not None else "unknown"
     try:
         nodes = client.alive_worker_nodes()
-        jobs = client.client.list_jobs()
-    except BackendError as error:
+        jobs = client.list_jobs()
+    except RunlabError as error:
         status = ClusterStatus(
             "Failed", "Steady", 0, 0, _counts(), vm_size, scale_settings(config), [error.message]
         )
         return status, []
-    except Exception as error:  # Ray's own client errors
-        status = ClusterStatus(
-            "Failed",
-            "Steady",
-            0,
-            0,
-            _counts(),
-            vm_size,
-            scale_settings(config),
-            [f"{type(error).__name__}: {error}"],
-        )
-        return status, []
-    busy_nodes = {job.driver_node_id for job in jobs if str(job.status) == "RUNNING"}
-    pending = sum(1 for job in jobs if str(job.status) == "PENDING")
+    running_jobs = [job for job in jobs if job.state is JobState.RUNNING]
+    busy_nodes = {job.driver_node_id for job in running_jobs}
+    pending = sum(1 for job in jobs if job.state is JobState.PENDING)
     current = len(nodes)
-    running = sum(1 for node in nodes if node.get("node_id") in busy_nodes)
+    running = sum(1 for node in nodes if node.node_id in busy_nodes)
     preparing, target = 0, current
     if config is not None:
         per_node = max(config.node.cpu, 1)
-        free_slots = sum(
-            int(node.get("resources_total", {}).get("CPU", 0)) for node in nodes
-        ) - len([job for job in jobs if str(job.status) == "RUNNING"])
+        free_slots = sum(int(node.resources.get("CPU", 0)) for node in nodes) - len(running_jobs)
         needed = math.ceil(max(pending - max(free_slots, 0), 0) / per_node)
         target = min(max(config.min_nodes, running + needed), config.max_nodes)
         preparing = max(min(needed, config.max_nodes - current), 0)
-    for node in nodes:
-        node["runlab_state"] = "running" if node.get("node_id") in busy_nodes else "idle"
+    states = [
+        NodeState(node, "running" if node.node_id in busy_nodes else "idle") for node in nodes
+    ]
     counts = _counts(idle=current - running, running=running, preparing=preparing)
     # Idle nodes above the target are still "Resizing": they wait for their scale-down.
     allocation = "Steady" if target == current else "Resizing"
     status = ClusterStatus(
         "Succeeded", allocation, current, target, counts, vm_size, scale_settings(config)
     )
-    return status, nodes
+    return status, states
 
 
 def _counts(idle: int = 0, running: int = 0, preparing: int = 0) -> dict[str, int]:

@@ -7,7 +7,7 @@ Example:
 """
 
 from runlab import __version__ as VERSION
-from runlab.clusters import ComputeTarget
+from runlab.compute import ComputeTarget
 from runlab.data import Datastore
 from runlab.environments import Environment
 from runlab.jobs import ScriptRunConfig

@@ -3,7 +3,7 @@
 workspace does not know (catch it to create the cluster). Other failures raise runlab's
 other errors (``BackendError``, ``ValidationError``)."""
 
-from runlab.clusters import ComputeTarget
+from runlab.compute import ComputeTarget
 from runlab.errors import NotFoundError as ComputeTargetException
 
 __all__ = ["ComputeTarget", "ComputeTargetException"]
