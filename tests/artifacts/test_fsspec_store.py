@@ -55,6 +55,47 @@ class TestMemory(ArtifactStoreContract):
         return files
 
 
+class TestMemoryAppendingAsParts(TestMemory):
+    """Memory kept the way object stores keep appended files: a file and its parts."""
+
+    @pytest.fixture
+    def artifact_store(self, memory_base: str) -> FsspecArtifactStore:
+        return FsspecArtifactStore(f"memory:/{memory_base}/root", append_as_parts=True)
+
+
+def test_appended_parts_are_joined_and_dropped(tmp_path: pathlib.Path) -> None:
+    base = f"/runlab-tests/{uuid.uuid4().hex}"
+    writer = FsspecArtifactStore(f"memory:/{base}", append_as_parts=True)
+    reader = FsspecArtifactStore(f"memory:/{base}", append_as_parts=True)
+    try:
+        writer.append_bytes("run/driver.log", b"one\n")
+        for index in range(2, 12):
+            writer.append_bytes("run/driver.log", f"line {index}\n".encode())
+        memory = fsspec.filesystem("memory")
+        parts = memory.find(f"{base}/run/.driver.log.runlab-parts")
+        assert len(parts) == 10
+        expected = b"one\n" + b"".join(f"line {index}\n".encode() for index in range(2, 12))
+        assert reader.get_bytes("run/driver.log") == expected
+        assert reader.get_bytes("run/driver.log", 5, 30) == expected[5:30]
+        assert reader.size("run/driver.log") == len(expected)
+        assert reader.list_files() == ["run/driver.log"]
+        reader.get_file("run/driver.log", tmp_path / "copy.log")
+        assert (tmp_path / "copy.log").read_bytes() == expected
+        with pytest.raises(ValidationError):
+            writer.put_bytes("run/.driver.log.runlab-parts/000000000099", b"x")
+
+        writer.put_bytes("run/driver.log", b"replaced\n")
+        assert not memory.find(f"{base}/run/.driver.log.runlab-parts")
+        writer.append_bytes("run/driver.log", b"more\n")
+        assert reader.get_bytes("run/driver.log") == b"replaced\nmore\n"
+        writer.delete("run/driver.log")
+        assert memory.find(base) == []
+    finally:
+        memory = fsspec.filesystem("memory")
+        if memory.exists(base):
+            memory.rm(base, recursive=True)
+
+
 # -- the local file system ----------------------------------------------------------------
 
 

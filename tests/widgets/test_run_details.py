@@ -90,3 +90,19 @@ def test_it_stops_refreshing_when_the_run_ends(run: Run) -> None:
         assert details.snapshot.terminal
     finally:
         details.stop()
+
+
+def test_each_refresh_reads_only_what_the_log_gained(run: Run, workspace: Workspace) -> None:
+    key = f"runs/{run.id}/logs/driver.log"
+    details = RunDetails(run)
+    first = details.refresh()
+    assert first.log_tail.splitlines() == [f"line {n}" for n in range(10, 30)]
+    assert first.log_offset == workspace.artifacts.size(key)
+
+    grown = workspace.artifacts.get_bytes(key) + b"".join(b"line %d\n" % n for n in range(30, 35))
+    workspace.artifacts.put_bytes(key, grown + b"half a li")
+    second = details.refresh()
+    assert second.log_tail.splitlines() == [f"line {n}" for n in range(15, 35)]
+    assert second.log_offset == len(grown)  # the unfinished line waits for its end
+    run.complete()
+    assert details.refresh().log_tail.splitlines()[-2:] == ["line 34", "half a li"]

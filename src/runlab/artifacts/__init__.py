@@ -6,12 +6,13 @@
 passes :func:`vet_path`, and every local destination :func:`safe_local_path`.
 """
 
-from runlab.artifacts.base import ArtifactStore
+from runlab.artifacts.base import AppendableArtifactStore, ArtifactStore
 from runlab.artifacts.fsspec_store import FsspecArtifactStore
 from runlab.artifacts.paths import safe_local_path, vet_path
 from runlab.artifacts.registry import open_artifact_store, register_artifact_store
 
 __all__ = [
+    "AppendableArtifactStore",
     "ArtifactStore",
     "FsspecArtifactStore",
     "open_artifact_store",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 import os
 import pathlib
+from typing import Protocol, runtime_checkable
 
 from runlab._files import walk_files
 from runlab.artifacts.paths import safe_local_path, vet_path
-from runlab.errors import BackendError, NotFoundError
+from runlab.errors import BackendError, NotFoundError, ValidationError
 
-__all__ = ["ArtifactStore"]
+__all__ = ["AppendableArtifactStore", "ArtifactStore", "check_range"]
 
 
 class ArtifactStore(abc.ABC):
@@ -100,12 +101,31 @@ class ArtifactStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_bytes(self, path: str) -> bytes:
-        """Return the content of the file ``path``.
+    def get_bytes(self, path: str, start: int | None = None, end: int | None = None) -> bytes:
+        """Return the content of the file ``path``, or the bytes ``[start, end)`` of it.
+
+        A range is half-open and counted in bytes from the start of the file, like a slice:
+        ``start`` defaults to 0 and ``end`` to the end of the file. An ``end`` past the end
+        of the file is clamped to it, and a ``start`` at or past the end gives ``b""``, so a
+        reader following a growing file asks from the offset it reached and gets what is new.
+        Only the range is read from the backend (a ranged read on an object store, an HTTP
+        ``Range`` request through the server), never the whole file.
+
+        A read of the whole file is atomic against a concurrent replace (see the class
+        docstring), and so is a range read in one piece; the server reads long ranges in
+        pieces of 1 MiB, so a file *replaced* while such a range is read may mix versions.
+        Bytes appended (:class:`AppendableArtifactStore`) never change the bytes before them.
+
+        Args:
+            path: the file, relative to the store root.
+            start: the first byte to return; ``None`` for 0.
+            end: the byte after the last to return; ``None`` for the end of the file.
 
         Raises:
-            NotFoundError: if there is no file at ``path`` (a folder is not a file).
-            ValidationError: if ``path`` is refused.
+            NotFoundError: if there is no file at ``path`` (a folder is not a file), even when
+                the range is empty.
+            ValidationError: if ``path`` is refused, or ``start``/``end`` is not ``None`` or
+                an ``int`` >= 0, or ``start`` > ``end``.
             BackendError: if the backend fails.
         """
 
@@ -242,3 +262,49 @@ class ArtifactStore(abc.ABC):
             self.get_file(stored, destination)
             written.append(destination)
         return written
+
+
+def check_range(start: int | None, end: int | None) -> tuple[int, int | None]:
+    """Vet the range of :meth:`ArtifactStore.get_bytes` and return it as ``(start, end)``.
+
+    Raises:
+        ValidationError: if a bound is not ``None`` or an ``int`` >= 0, or ``start`` > ``end``.
+    """
+    for name, bound in (("start", start), ("end", end)):
+        if bound is not None and (type(bound) is not int or bound < 0):
+            raise ValidationError(f"{name} of a byte range must be an int >= 0, not {bound!r}")
+    first = start or 0
+    if end is not None and first > end:
+        raise ValidationError(f"byte range start {first} is past its end {end}")
+    return first, end
+
+
+@runtime_checkable
+class AppendableArtifactStore(Protocol):
+    """An artifact store that can add bytes to the end of a file in place.
+
+    An optional capability beside :class:`ArtifactStore`: a writer of a growing file (the job
+    entry with a run's ``logs/driver.log``) checks for it with ``isinstance`` and then sends
+    only the new bytes, so writing a file of ``n`` bytes in many appends costs ``O(n)``;
+    without it the writer has to replace the whole file each time.
+
+    Every store of runlab has it: a local folder appends in place, a store served by
+    ``runlab server`` asks the server to append to its own store, and other fsspec file
+    systems append the way their driver does (see
+    :meth:`runlab.artifacts.FsspecArtifactStore.append_bytes`).
+    """
+
+    def append_bytes(self, path: str, data: bytes) -> None:
+        """Add ``data`` to the end of the file ``path``, creating the file if missing.
+
+        Appends are not atomic the way a replace is: a concurrent reader may see part of an
+        append, but never bytes out of order, and the bytes before the append never change.
+        Two writers appending to one file at once may interleave their appends; a file has
+        one appending writer at a time (the job entry owns its logs).
+
+        Raises:
+            AlreadyExistsError: if ``path`` is a folder in the store.
+            ValidationError: if ``path`` is refused or ``data`` is not bytes.
+            BackendError: if the backend fails.
+        """
+        ...

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from runlab._files import partial_file
-from runlab.artifacts.base import ArtifactStore
+from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import vet_path
 from runlab.errors import BackendError, NotFoundError, ValidationError
 from runlab.store._http import ServerClient, server_client
@@ -89,13 +89,49 @@ class RestArtifactStore(ArtifactStore):
             )
         self._server.check(response)
 
-    def get_bytes(self, path: str) -> bytes:
-        """See :meth:`ArtifactStore.get_bytes`."""
+    def get_bytes(self, path: str, start: int | None = None, end: int | None = None) -> bytes:
+        """See :meth:`ArtifactStore.get_bytes`; a range is asked with an HTTP ``Range`` header.
+
+        The server answers 206 with the range, or 416 when ``start`` is at or past the end of
+        the file (``b""`` here). A server that ignores ``Range`` (200) is sliced here.
+        """
         clean = vet_path(path)
+        first, last = check_range(start, end)
+        if start is None and end is None:
+            with self._server.boundary():
+                response = self._server.http.get(_url(clean), timeout=self._timeout)
+            self._server.check(response)
+            return response.content
+        if last is not None and first >= last:
+            # No byte range can say "nothing"; the size says whether the file is there.
+            self.size(clean)
+            return b""
+        wanted = f"bytes={first}-" if last is None else f"bytes={first}-{last - 1}"
         with self._server.boundary():
-            response = self._server.http.get(_url(clean), timeout=self._timeout)
+            response = self._server.http.get(
+                _url(clean), headers={"Range": wanted}, timeout=self._timeout
+            )
+        if response.status_code == 416:
+            return b""
         self._server.check(response)
-        return response.content
+        if response.status_code == 206:
+            return response.content
+        return response.content[first:last]
+
+    def append_bytes(self, path: str, data: bytes) -> None:
+        """See :meth:`AppendableArtifactStore.append_bytes`: the server appends to its own
+        store (``POST /api/artifact-append``), and only ``data`` travels."""
+        clean = vet_path(path)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError(f"append_bytes takes bytes, not {type(data).__name__}")
+        with self._server.boundary():
+            response = self._server.http.post(
+                "/api/artifact-append",
+                params={"path": clean},
+                content=bytes(data),
+                timeout=self._timeout,
+            )
+        self._server.check(response)
 
     def get_file(self, path: str, local_path: str | os.PathLike[str]) -> None:
         """See :meth:`ArtifactStore.get_file`; the file is streamed to disk."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from runlab.artifacts import AppendableArtifactStore, ArtifactStore
 from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import CANCEL_GRACE_S, job_root
 from runlab.compute.slots import LocalSlot
@@ -44,11 +45,14 @@ from runlab.entities import (
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
+from runlab.tracking.files import RunFiles
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
-__all__ = ["SPEC_ENV", "JobEntry", "main"]
+__all__ = ["SPEC_ENV", "JobEntry", "LogUploader", "main"]
 
 LOG_UPLOAD_INTERVAL_S = 0.5
+LOG_APPEND_BYTES = 8 * 1024 * 1024
+"""The most bytes of a log sent in one append."""
 SPEC_ENV = "RUNLAB_JOB_SPEC"
 """Where the entry reads its spec as JSON when its argument is ``-``."""
 STDERR_TAIL_LINES = 40
@@ -56,6 +60,63 @@ STDERR_TAIL_LINES = 40
 
 class _Canceled(Exception):
     """The job was asked to stop."""
+
+
+class LogUploader:
+    """Keeps a run's ``logs/<name>.log`` in the artifact store up to date with the local
+    ``*.log`` files of a folder, sending only what they gained.
+
+    The first upload of a log replaces the stored file; later ones append the new bytes
+    (:class:`~runlab.artifacts.AppendableArtifactStore`), so a log of ``n`` bytes costs
+    ``O(n)`` bytes written however often it is uploaded, on every store that can append.
+    After a failed upload, or on a store that cannot append, the next upload replaces the
+    whole file (which also heals an append that half happened). Thread-safe.
+
+    Args:
+        artifacts: the workspace's artifact store.
+        run_id: the run whose logs these are.
+        folder: the local folder whose ``*.log`` files are the run's logs.
+    """
+
+    def __init__(self, artifacts: ArtifactStore, run_id: str, folder: Path) -> None:
+        self.artifacts = artifacts
+        self.folder = folder
+        self._files = RunFiles(artifacts, run_id)
+        # How many bytes of each local log (by file name) the stored copy holds.
+        self._uploaded: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def upload(self) -> None:
+        """Send what each local log gained since the last upload.
+
+        Raises:
+            RunlabError: the artifact store failed (the next upload starts that log afresh).
+        """
+        with self._lock:
+            for log in sorted(self.folder.glob("*.log")):
+                self._upload_log(log)
+
+    def _upload_log(self, log: Path) -> None:
+        key = self._files.key(log_file(log.name))
+        uploaded = self._uploaded.get(log.name)
+        size = log.stat().st_size
+        if uploaded == size:
+            return
+        try:
+            if uploaded is None or not isinstance(self.artifacts, AppendableArtifactStore):
+                self._uploaded.pop(log.name, None)
+                self.artifacts.put_file(log, key)
+                self._uploaded[log.name] = size
+                return
+            with log.open("rb") as source:
+                source.seek(uploaded)
+                while data := source.read(min(LOG_APPEND_BYTES, size - uploaded)):
+                    self.artifacts.append_bytes(key, data)
+                    uploaded += len(data)
+                    self._uploaded[log.name] = uploaded
+        except BaseException:
+            self._uploaded.pop(log.name, None)
+            raise
 
 
 class JobEntry:
@@ -76,6 +137,7 @@ class JobEntry:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._stop = threading.Event()
         self._log_lock = threading.Lock()
+        self.log_uploader = LogUploader(self.workspace.artifacts, spec.run_id, self.logs)
 
     # -- the steps -----------------------------------------------------------------------
 
@@ -286,19 +348,14 @@ class JobEntry:
                 print(f"runlab: heartbeat of {self.spec.run_id} failed: {error}", flush=True)
 
     def _upload_logs(self) -> None:
-        for log in sorted(self.logs.glob("*.log")):
-            self.run.upload_file(log_file(log.name), log)
+        self.log_uploader.upload()
 
     def _upload_logs_loop(self) -> None:
-        seen: dict[str, int] = {}
         while not self._stop.wait(LOG_UPLOAD_INTERVAL_S):
-            sizes = {log.name: log.stat().st_size for log in self.logs.glob("*.log")}
-            if sizes != seen:
-                try:
-                    self._upload_logs()
-                    seen = sizes
-                except RunlabError as error:
-                    print(f"runlab: log upload of {self.spec.run_id} failed: {error}", flush=True)
+            try:
+                self._upload_logs()
+            except RunlabError as error:
+                print(f"runlab: log upload of {self.spec.run_id} failed: {error}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import pytest
 
-from runlab.artifacts import ArtifactStore
+from runlab.artifacts import AppendableArtifactStore, ArtifactStore
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
 
 __all__ = ["BAD_PATHS", "ArtifactStoreContract"]
@@ -39,6 +39,8 @@ _FILE_METHODS: dict[str, _ContractCall] = {
     "put_file": lambda store, path, tmp: store.put_file(tmp / "source.bin", path),
     "put_bytes": lambda store, path, tmp: store.put_bytes(path, b"payload"),
     "get_bytes": lambda store, path, tmp: store.get_bytes(path),
+    "get_bytes_range": lambda store, path, tmp: store.get_bytes(path, 1, 3),
+    "append_bytes": lambda store, path, tmp: _appendable(store).append_bytes(path, b"more"),
     "get_file": lambda store, path, tmp: store.get_file(path, tmp / "fetched" / "file.bin"),
     "exists": lambda store, path, tmp: store.exists(path),
     "size": lambda store, path, tmp: store.size(path),
@@ -49,13 +51,19 @@ _PREFIX_METHODS: dict[str, _ContractCall] = {
     "put_folder": lambda store, path, tmp: store.put_folder(tmp / "source_dir", path),
     "get_folder": lambda store, path, tmp: store.get_folder(path, tmp / "fetched_dir"),
 }
-_WRITING_METHODS = {"put_file", "put_bytes", "delete", "put_folder"}
+_WRITING_METHODS = {"put_file", "put_bytes", "append_bytes", "delete", "put_folder"}
 _BAD_CALLS = [
     pytest.param(name, bad_path, id=f"{name}-{bad_path!r}")
     for name in [*_FILE_METHODS, *_PREFIX_METHODS]
     for bad_path in BAD_PATHS
     if not (name in _PREFIX_METHODS and bad_path == "")
 ]
+
+
+def _appendable(store: ArtifactStore) -> AppendableArtifactStore:
+    if not isinstance(store, AppendableArtifactStore):
+        pytest.skip(f"{type(store).__name__} cannot append (an optional capability)")
+    return store
 
 
 def _tree(folder: pathlib.Path) -> set[str]:
@@ -192,6 +200,92 @@ class ArtifactStoreContract:
         assert errors == []
         assert torn_reads == []
         assert artifact_store.list_files() == ["shared.bin"]
+
+    # -- byte ranges ----------------------------------------------------------------------
+
+    def test_byte_ranges(self, artifact_store: ArtifactStore) -> None:
+        data = bytes(range(256)) * 64
+        artifact_store.put_bytes("data/every_byte.bin", data)
+        cases = [(None, None), (0, None), (100, None), (None, 100), (10, 20), (0, len(data))]
+        cases += [(len(data) - 1, None), (5000, 5001), (3, 3), (0, 0)]
+        for start, end in cases:
+            got = artifact_store.get_bytes("data/every_byte.bin", start, end)
+            assert got == data[start:end], (start, end)
+
+    def test_byte_range_past_the_end(self, artifact_store: ArtifactStore) -> None:
+        artifact_store.put_bytes("log.txt", b"0123456789")
+        assert artifact_store.get_bytes("log.txt", 8, 1000) == b"89"
+        assert artifact_store.get_bytes("log.txt", 10) == b""
+        assert artifact_store.get_bytes("log.txt", 11) == b""
+        assert artifact_store.get_bytes("log.txt", 50, 60) == b""
+        artifact_store.put_bytes("empty.txt", b"")
+        assert artifact_store.get_bytes("empty.txt", 0) == b""
+        assert artifact_store.get_bytes("empty.txt", 0, 10) == b""
+
+    def test_byte_range_of_nothing(self, artifact_store: ArtifactStore) -> None:
+        artifact_store.put_bytes("folder/file.txt", b"x")
+        for path in ["nope.txt", "folder", "folder/file.txt/inner"]:
+            for start, end in [(0, None), (0, 5), (3, 3), (10, None)]:
+                with pytest.raises(NotFoundError):
+                    artifact_store.get_bytes(path, start, end)
+
+    @pytest.mark.parametrize(("start", "end"), [(-1, None), (None, -1), (5, 4), (1.5, None)])
+    def test_bad_byte_range_refused(
+        self, artifact_store: ArtifactStore, start: object, end: object
+    ) -> None:
+        artifact_store.put_bytes("a.txt", b"0123456789")
+        with pytest.raises(ValidationError):
+            artifact_store.get_bytes("a.txt", start, end)  # type: ignore[arg-type]
+
+    def test_following_a_growing_file(self, artifact_store: ArtifactStore) -> None:
+        artifact_store.put_bytes("log.txt", b"first\n")
+        offset, seen = 0, b""
+        for line in [b"second\n", b"", b"third, longer than the others\n"]:
+            if line:
+                artifact_store.put_bytes("log.txt", artifact_store.get_bytes("log.txt") + line)
+            new = artifact_store.get_bytes("log.txt", offset)
+            seen += new
+            offset += len(new)
+        assert seen == b"first\nsecond\nthird, longer than the others\n"
+
+    # -- appending (an optional capability) -----------------------------------------------
+
+    def test_append_bytes(self, artifact_store: ArtifactStore) -> None:
+        store = _appendable(artifact_store)
+        store.append_bytes("runs/r/logs/driver.log", b"line 1\n")
+        store.append_bytes("runs/r/logs/driver.log", b"")
+        store.append_bytes(
+            "runs/r/logs/driver.log",
+            bytearray(b"line 2\n"),  # type: ignore[arg-type]
+        )
+        assert artifact_store.get_bytes("runs/r/logs/driver.log") == b"line 1\nline 2\n"
+        assert artifact_store.size("runs/r/logs/driver.log") == 14
+        assert artifact_store.get_bytes("runs/r/logs/driver.log", 7) == b"line 2\n"
+        assert artifact_store.list_files() == ["runs/r/logs/driver.log"]
+
+    def test_append_bytes_creates_an_empty_file(self, artifact_store: ArtifactStore) -> None:
+        _appendable(artifact_store).append_bytes("empty.log", b"")
+        assert artifact_store.exists("empty.log")
+        assert artifact_store.get_bytes("empty.log") == b""
+
+    def test_append_after_replace(self, artifact_store: ArtifactStore) -> None:
+        store = _appendable(artifact_store)
+        data = os.urandom(300_000)
+        artifact_store.put_bytes("big.bin", data[:100_000])
+        store.append_bytes("big.bin", data[100_000:])
+        assert artifact_store.get_bytes("big.bin") == data
+        artifact_store.put_bytes("big.bin", b"new")
+        store.append_bytes("big.bin", b"!")
+        assert artifact_store.get_bytes("big.bin") == b"new!"
+
+    def test_append_where_a_folder_is(self, artifact_store: ArtifactStore) -> None:
+        store = _appendable(artifact_store)
+        artifact_store.put_bytes("run/outputs/a.txt", b"a")
+        with pytest.raises(AlreadyExistsError):
+            store.append_bytes("run/outputs", b"b")
+        with pytest.raises(ValidationError):
+            store.append_bytes("run/log.txt", "text")  # type: ignore[arg-type]
+        assert artifact_store.list_files() == ["run/outputs/a.txt"]
 
     # -- missing things -------------------------------------------------------------------
 

@@ -159,7 +159,7 @@ class RunDetails:
         Returns:
             What was read.
         """
-        snapshot = take_snapshot(self.run)
+        snapshot = take_snapshot(self.run, previous=self.snapshot)
         self.snapshot = snapshot
         self._update(snapshot)
         return snapshot

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import DRIVER_LOG, last_values, numeric_histories, run_file_key
-from runlab.errors import NotFoundError
+from runlab.entities import DRIVER_LOG, last_values, numeric_histories
+from runlab.tracking.monitoring import read_log_from
 
 if TYPE_CHECKING:
     from runlab.tracking import Run
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIRST_INTERVAL_S",
     "LAST_INTERVAL_S",
+    "LOG_TAIL_BYTES",
     "LOG_TAIL_LINES",
     "RunSnapshot",
     "refresh_interval",
@@ -25,6 +26,8 @@ FIRST_INTERVAL_S = 5.0
 LAST_INTERVAL_S = 60.0
 EASE_OVER_S = 3600.0
 LOG_TAIL_LINES = 20
+LOG_TAIL_BYTES = 64 * 1024
+"""How much of the log's end the first snapshot reads for its last lines."""
 
 
 def refresh_interval(elapsed_s: float) -> float:
@@ -49,6 +52,8 @@ class RunSnapshot:
         last_values: the last logged value of every metric, whatever its kind.
         log_tail: the last lines of ``logs/driver.log`` ("" without one).
         children: ``(run_id, display_name, status)`` of each child run.
+        log_offset: how far ``logs/driver.log`` was read, for the next snapshot to read on
+            from (:func:`runlab.tracking.monitoring.read_log_from`).
     """
 
     run_id: str
@@ -60,12 +65,17 @@ class RunSnapshot:
     last_values: dict[str, Any]
     log_tail: str
     children: list[tuple[str, str, str]]
+    log_offset: int = 0
 
 
-def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
+def take_snapshot(
+    run: Run, log_lines: int = LOG_TAIL_LINES, previous: RunSnapshot | None = None
+) -> RunSnapshot:
     """Read the run's state, metrics, log tail and children now.
 
-    What this process logged to the run and has not yet written is flushed first.
+    What this process logged to the run and has not yet written is flushed first. The log is
+    read from where ``previous`` (an earlier snapshot of the same run) stopped, or its last
+    :data:`LOG_TAIL_BYTES` at first, so refreshing costs what the log grew, not its size.
 
     Raises:
         NotFoundError: the run no longer exists.
@@ -78,11 +88,15 @@ def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
         name: (history.steps, history.values)
         for name, history in numeric_histories(histories).items()
     }
-    try:
-        log = workspace.artifacts.get_bytes(run_file_key(run.id, DRIVER_LOG))
-    except NotFoundError:
-        log = b""
-    tail = "\n".join(log.decode("utf-8", errors="replace").splitlines()[-log_lines:])
+    if previous is not None and previous.run_id == record.run_id:
+        offset, before = previous.log_offset, previous.log_tail
+    else:
+        offset, before = -LOG_TAIL_BYTES, ""
+    new_text, log_offset = read_log_from(
+        workspace.artifacts, run.id, DRIVER_LOG, offset, ended=record.status.is_terminal
+    )
+    lines = (before + "\n" + new_text if before and new_text else before or new_text).splitlines()
+    tail = "\n".join(lines[-log_lines:])
     children = [
         (child.run_id, child.display_name, child.status.value)
         for child in workspace.store.search_runs(parent_run_id=run.id, order_by="created_time asc")
@@ -97,6 +111,7 @@ def take_snapshot(run: Run, log_lines: int = LOG_TAIL_LINES) -> RunSnapshot:
         last_values=last_values(histories),
         log_tail=tail,
         children=children,
+        log_offset=log_offset,
     )
 
 

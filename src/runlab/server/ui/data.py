@@ -23,6 +23,7 @@ from runlab.server._deps import ok
 from runlab.server.ui import views
 from runlab.server.ui._auth import check_reader, check_reader_json
 from runlab.store import MetadataStore
+from runlab.tracking.monitoring import read_log_from
 
 __all__ = ["LOG_TAIL_BYTES", "plotly_js_path", "router"]
 
@@ -76,19 +77,19 @@ def run_metrics(request: Request, run_id: str) -> Response:
 
 @router.get("/api/runs/{run_id}/log", dependencies=READER)
 def run_log(request: Request, run_id: str, offset: int = -1) -> Response:
-    """The run's driver log from byte ``offset`` on (``-1``: its last 64 KiB), and the
-    offset to ask from next time. Only whole lines are sent while the run goes on."""
+    """The run's driver log from byte ``offset`` on (``-1``: its last 64 KiB, from its first
+    whole line), and the offset to ask from next time. Only whole lines are sent while the run
+    goes on. Only the bytes asked for are read
+    (:func:`runlab.tracking.monitoring.read_log_from`)."""
     record = _store(request).get_run(run_id)
-    try:
-        data = request.app.state.workspace.artifacts.get_bytes(run_file_key(run_id, DRIVER_LOG))
-    except NotFoundError:
-        data = b""
-    start = max(0, len(data) - LOG_TAIL_BYTES) if offset < 0 else min(offset, len(data))
-    end = len(data)
-    if not record.status.is_terminal:
-        end = data.rfind(b"\n", start) + 1 or start
-    text = data[start:end].decode("utf-8", errors="replace")
-    return ok({"text": text, "offset": end})
+    text, next_offset = read_log_from(
+        request.app.state.workspace.artifacts,
+        run_id,
+        DRIVER_LOG,
+        -LOG_TAIL_BYTES if offset < 0 else offset,
+        ended=record.status.is_terminal,
+    )
+    return ok({"text": text, "offset": next_offset})
 
 
 @router.get("/runs/{run_id}/files/{name:path}")
