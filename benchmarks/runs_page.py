@@ -157,6 +157,7 @@ def measure(folder: Path, runs: int, metrics: int, steps: int, repeat: int) -> d
     """Time the runs page (the new way) and the old way's cell reads over the built data."""
     from fastapi.testclient import TestClient
 
+    from runlab.entities import last_values
     from runlab.server import create_app
     from runlab.server.ui import views
     from runlab.tracking import Workspace
@@ -193,7 +194,8 @@ def measure(folder: Path, runs: int, metrics: int, steps: int, repeat: int) -> d
 
     def old_cells() -> None:
         for record in records:
-            views.last_numbers(store, record.run_id, tuple(names))
+            for name in names:
+                last_values(store.get_metric_histories(record.run_id, name))
 
     _first, old_cells_s, _none = _timed(old_cells, 1)
     # Sorting the old way needs every run's last value: every run's history of that metric.
