@@ -1,0 +1,57 @@
+"""The benchmark scripts of issue 12 still run: each at a tiny size, checked for its figures.
+
+Benchmarks are not tests (their times are never asserted), but a script that no longer runs
+is a deliverable lost; these runs catch that, and check the figures that are exact (bytes).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _run(script: str, *arguments: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_runs_page_benchmark_runs_and_checks_the_page(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the runs page needs the server extra")
+    output = _run(
+        "runs_page.py", "--runs", "60", "--metrics", "3", "--steps", "20", "--repeat", "1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert "runs page, 3 metrics, sorted by one" in output
+    assert "old way: sorted by a metric" in output
+
+
+def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the server case needs the server extra")
+    output = _run(
+        "logs.py", "--mb", "1", "--ticks", "5", "--stores", "local", "server",
+        "--dir", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    rows = {
+        tuple(line.split()[:2]): line.split()
+        for line in output.splitlines()
+        if line.split()[:1] in (["local"], ["server"])
+    }
+    for store in ("local", "server"):
+        before, after = rows[(store, "before")], rows[(store, "after")]
+        # "x log" of bytes written and read: the whole-file way re-sends the log each step.
+        assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
+        assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
+        assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
