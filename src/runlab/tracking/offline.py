@@ -43,6 +43,7 @@ from runlab.tracking.run_common import (
     check_display_name,
     child_matches,
     details_in_sdk_shape,
+    end_as_block_ends,
     failure_details,
     label_filter,
     parameters_in,
@@ -425,12 +426,7 @@ class OfflineRun(MetricLogging):
     ) -> None:
         if self._record.status.is_terminal:
             return
-        if error is None:
-            self.complete()
-        elif isinstance(error, KeyboardInterrupt):
-            self.cancel()
-        else:
-            self.fail(error)
+        end_as_block_ends(self, error)
 
     def __repr__(self) -> str:
         return f"OfflineRun(id={self.id!r}, status={self._record.status.value!r})"

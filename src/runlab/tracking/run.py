@@ -30,6 +30,7 @@ from runlab.tracking.run_common import (
     check_display_name,
     child_matches,
     details_in_sdk_shape,
+    end_as_block_ends,
     failure_details,
     label_filter,
     parameters_in,
@@ -557,12 +558,7 @@ class Run(MetricLogging):
         if RunStatus(self.get_status()).is_terminal:
             flusher.unregister(self._queue)
             return
-        if error is None:
-            self.complete()
-        elif isinstance(error, KeyboardInterrupt):
-            self.cancel()
-        else:
-            self.fail(error)
+        end_as_block_ends(self, error)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Run) and other.id == self.id

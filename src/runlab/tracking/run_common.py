@@ -10,16 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runlab.entities import INPUTS_KEY, RunRecord, RunStatus, param_name
 from runlab.entities.labels import labels_match
 from runlab.errors import ValidationError
 
+if TYPE_CHECKING:
+    from runlab.tracking.run_like import RunLike
+
 __all__ = [
     "check_display_name",
     "child_matches",
     "details_in_sdk_shape",
+    "end_as_block_ends",
     "failure_details",
     "label_filter",
     "parameters_in",
@@ -118,3 +122,14 @@ def child_matches(
         and labels_match(record.tags, tags)
         and labels_match(record.properties, properties)
     )
+
+
+def end_as_block_ends(run: RunLike, error: BaseException | None) -> None:
+    """End a run still going as its ``with`` block ends: Completed, Canceled on Ctrl-C,
+    else Failed with the block's exception."""
+    if error is None:
+        run.complete()
+    elif isinstance(error, KeyboardInterrupt):
+        run.cancel()
+    else:
+        run.fail(error)
