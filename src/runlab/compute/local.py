@@ -5,26 +5,24 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from runlab._files import write_atomic
 from runlab.compute.base import ComputeTarget
-from runlab.compute.processes import group_alive
+from runlab.compute.processes import process_cmdline, start_detached, terminate_tree, tree_alive
 from runlab.entities import JobSpec
 from runlab.errors import BackendError, ValidationError
 
 __all__ = ["LocalCompute", "job_root"]
 
 CANCEL_GRACE_S = 3.0
-"""How long a canceled job has to end after SIGTERM before its processes get SIGKILL."""
+"""How long a canceled job has to end after it is asked to before its processes are killed."""
 
 
 def job_root() -> Path:
@@ -42,11 +40,11 @@ def job_root() -> Path:
 
 def _is_our_job(pid: int, run_id: str) -> bool:
     """Whether ``pid`` is still the entry of ``run_id`` (pids are reused)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return group_alive(pid)
-    return b"runlab.jobs.entry" in command and run_id.encode() in command
+    command = process_cmdline(pid)
+    if command is None:  # ended (or not ours to read): what it started may still run
+        return tree_alive(pid)
+    joined = "\0".join(command)
+    return "runlab.jobs.entry" in joined and run_id in joined
 
 
 class LocalCompute(ComputeTarget):
@@ -92,13 +90,9 @@ class LocalCompute(ComputeTarget):
             # fsync: a crash of the machine loses the job with its spec.
             write_atomic(spec_file, spec.to_json(), mode=0o600, sync=False)
             with entry_log.open("ab") as log:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its own process group: cancel reaches all of it
-                    close_fds=True,
+                # Its own process group (or tree): cancel reaches all of it.
+                process = start_detached(
+                    [sys.executable, "-m", "runlab.jobs.entry", str(spec_file)], stdout=log
                 )
         except OSError as error:
             raise BackendError(f"cannot start the job of run {spec.run_id}: {error}") from error
@@ -107,7 +101,8 @@ class LocalCompute(ComputeTarget):
         return {"pid": process.pid, "host": socket.gethostname(), "run_id": spec.run_id}
 
     def cancel(self, handle: dict[str, Any]) -> None:
-        """SIGTERM to the job's process group, SIGKILL after a grace period.
+        """Ask the job's whole tree to end (SIGTERM to its process group on POSIX), kill what
+        is left after a grace period (see :func:`runlab.compute.processes.terminate_tree`).
 
         Raises:
             ValidationError: the job runs on another machine.
@@ -119,13 +114,4 @@ class LocalCompute(ComputeTarget):
             )
         if not _is_our_job(pid, run_id):
             return
-        for signum, wait_s in ((signal.SIGTERM, CANCEL_GRACE_S), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(pid, signum)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline:
-                if not group_alive(pid):
-                    return
-                time.sleep(0.05)
+        terminate_tree(pid, CANCEL_GRACE_S, kill_wait_s=5.0)

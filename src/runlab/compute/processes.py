@@ -1,53 +1,304 @@
-"""Reading processes on this machine from ``/proc``: the one place that parses it.
+"""Processes on this machine, on every platform: the one place runlab starts, reads and stops them.
 
-Zombies (ended, not yet reaped) count as gone everywhere: nothing runs in them any more.
+Reading goes through psutil (a process's command line, environment, creation time, parent,
+children), so it works on Linux, macOS and Windows alike. Starting and stopping a *tree* (a
+detached job entry and everything it starts) has two paths:
+
+* **process groups** (POSIX: Linux, macOS): :func:`start_detached` puts the child in a new
+  session, so it leads its own process group; :func:`terminate_tree` sends SIGTERM to the
+  whole group, then SIGKILL to what is left after a grace time. A group reaches grandchildren
+  even after their parent has died.
+* **the psutil tree** (Windows, and any POSIX system when ``RUNLAB_PLATFORM=generic``): the
+  child is started in its own process group on Windows (``CREATE_NEW_PROCESS_GROUP |
+  DETACHED_PROCESS``); stopping walks the live tree with psutil, asks each process to end
+  (SIGTERM on POSIX; ``CTRL_BREAK_EVENT`` to the group on Windows, where the polite signal
+  exists only for a group), then kills every process of the tree still alive after the grace
+  time, including those seen earlier whose parent has died since.
+
+``RUNLAB_PLATFORM=generic`` forces the second path on POSIX, so CI on Linux exercises the
+code Windows runs (only the Windows-only start flags and ``CTRL_BREAK_EVENT`` stay untested).
+
+Zombies (ended, not yet reaped) count as gone everywhere: nothing runs in them any more. No
+other module of runlab reads ``/proc``, sends a signal to another process or starts a
+session; ``tests/compute/test_portability_scan.py`` checks that.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
-__all__ = ["group_alive", "process_alive", "process_stat", "processes"]
+import psutil
 
-_PROC = Path("/proc")
+__all__ = [
+    "PLATFORM_VARIABLE",
+    "children",
+    "kill",
+    "parent_pid",
+    "process_alive",
+    "process_cmdline",
+    "process_create_time",
+    "process_environ",
+    "processes",
+    "signal_tree",
+    "start_detached",
+    "terminate",
+    "terminate_tree",
+    "termination_signals",
+    "tree_alive",
+    "uses_process_groups",
+    "wait_gone",
+]
+
+PLATFORM_VARIABLE = "RUNLAB_PLATFORM"
+"""Set to ``generic`` to use only psutil's cross-platform calls (no process groups), as on
+Windows; any other value, or none, picks the platform's own path."""
+
+_WINDOWS = sys.platform == "win32"
+_POLL_S = 0.05
+
+_Gone = (psutil.NoSuchProcess, psutil.ZombieProcess)
+_Unreadable = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, OSError)
 
 
-def process_stat(pid: int | str) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name (state first, then the
-    parent pid, the process group, ...), or None when there is no such process."""
-    try:
-        stat = (_PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # The command name is in parentheses and may hold spaces or parentheses itself.
-    return stat[stat.rfind(")") + 2 :].split()
+def uses_process_groups() -> bool:
+    """Whether trees are started and stopped as POSIX process groups here (not on Windows,
+    nor with ``RUNLAB_PLATFORM=generic``)."""
+    return not _WINDOWS and os.environ.get(PLATFORM_VARIABLE, "").lower() != "generic"
+
+
+def termination_signals() -> tuple[int, ...]:
+    """The signals by which a process is asked to end on this platform: SIGTERM, and on
+    Windows also SIGBREAK (what ``CTRL_BREAK_EVENT`` to its group arrives as)."""
+    found = (getattr(signal, name, None) for name in ("SIGTERM", "SIGBREAK"))
+    return tuple(int(signum) for signum in found if signum is not None)
+
+
+# -- reading -------------------------------------------------------------------------------
 
 
 def processes() -> Iterator[int]:
     """The pids of every process on this machine."""
-    for entry in _PROC.iterdir():
-        if entry.name.isdigit():
-            yield int(entry.name)
+    yield from (int(pid) for pid in psutil.pids())
 
 
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` exists and is not a zombie."""
-    fields = process_stat(pid)
-    return fields is not None and fields[0] != "Z"
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except _Gone:
+        return False
+    except psutil.AccessDenied:
+        return True  # another user's: it exists
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether any process of group ``pgid`` still runs."""
-    if not _PROC.is_dir():  # not Linux: ask the kernel, zombies included
+def process_cmdline(pid: int) -> list[str] | None:
+    """The command line of process ``pid``, or None when it is gone, a zombie, or not ours to
+    read."""
+    try:
+        return [str(arg) for arg in psutil.Process(pid).cmdline()]
+    except _Unreadable:
+        return None
+
+
+def process_environ(pid: int) -> dict[str, str] | None:
+    """The environment process ``pid`` started with, or None when it is gone, a zombie, or
+    not ours to read."""
+    try:
+        return {str(key): str(value) for key, value in psutil.Process(pid).environ().items()}
+    except _Unreadable:
+        return None
+
+
+def process_create_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None when there is none.
+
+    With the pid it identifies a process for good: pids are reused, creation times not.
+    """
+    try:
+        return float(psutil.Process(pid).create_time())
+    except _Unreadable:
+        return None
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of process ``pid``, or None when it is gone."""
+    try:
+        return int(psutil.Process(pid).ppid())
+    except _Unreadable:
+        return None
+
+
+def children(pid: int, recursive: bool = True) -> list[int]:
+    """The live children of process ``pid`` (all its descendants when ``recursive``); empty
+    when it is gone."""
+    try:
+        found = psutil.Process(pid).children(recursive=recursive)
+    except _Unreadable:
+        return []
+    return [child.pid for child in found if process_alive(child.pid)]
+
+
+def _tree(leader: int) -> list[int]:
+    """``leader`` and its descendants that are alive."""
+    return [pid for pid in (leader, *children(leader)) if process_alive(pid)]
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The live processes of POSIX process group ``pgid``."""
+    members = []
+    for pid in psutil.pids():
         try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
+            in_group = os.getpgid(pid) == pgid
+        except OSError:
+            continue
+        if in_group and process_alive(pid):
+            members.append(pid)
+    return members
+
+
+def tree_alive(leader: int) -> bool:
+    """Whether anything :func:`start_detached` started as ``leader`` still runs: any process
+    of its group with process groups, else the leader or one of its descendants."""
+    if uses_process_groups():
+        return bool(_group_members(leader))
+    return bool(_tree(leader))
+
+
+def wait_gone(pids: Iterable[int], timeout_s: float) -> list[int]:
+    """Wait up to ``timeout_s`` for every one of ``pids`` to end; returns those still alive."""
+    left = list(pids)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = [pid for pid in left if process_alive(pid)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(_POLL_S)
+
+
+# -- starting ------------------------------------------------------------------------------
+
+
+def start_detached(
+    command: list[str],
+    stdout: IO[bytes],
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` detached from this process, leading a tree :func:`terminate_tree`
+    stops whole: a new session (and process group) on POSIX, a new process group without a
+    console on Windows. Its stdin is empty; its stdout and stderr go to ``stdout``.
+
+    With ``RUNLAB_PLATFORM=generic`` on POSIX no session is made: the tree is found through
+    psutil, as on Windows.
+
+    Raises:
+        OSError: the command cannot be started.
+    """
+    options: dict[str, object] = {}
+    if _WINDOWS:
+        options["creationflags"] = (
+            subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined,unused-ignore]
+        )
+    elif uses_process_groups():
+        options["start_new_session"] = True
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        command,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        close_fds=True,
+        **options,
+    )
+
+
+# -- stopping ------------------------------------------------------------------------------
+
+
+def _send(pids: Iterable[int], hard: bool) -> None:
+    for pid in pids:
+        with contextlib.suppress(*_Unreadable):
+            process = psutil.Process(pid)
+            process.kill() if hard else process.terminate()
+
+
+def terminate(pids: Iterable[int]) -> None:
+    """Ask each of ``pids`` to end (SIGTERM on POSIX; on Windows, where no polite signal
+    reaches a single process, this ends it at once). Gone or foreign ones are skipped."""
+    _send(pids, hard=False)
+
+
+def kill(pids: Iterable[int]) -> None:
+    """End each of ``pids`` at once (SIGKILL on POSIX, ``TerminateProcess`` on Windows).
+    Gone or foreign ones are skipped."""
+    _send(pids, hard=True)
+
+
+def _ask_tree_to_end(leader: int) -> list[int]:
+    """The polite stop to ``leader``'s tree; returns the pids seen in it (empty with process
+    groups, which need no list)."""
+    if uses_process_groups():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(leader, signal.SIGTERM)
+        return []
+    seen = _tree(leader)
+    if _WINDOWS:
+        with contextlib.suppress(OSError):  # reaches the group where it shares our console
+            os.kill(leader, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined,unused-ignore]
+    else:
+        terminate(seen)
+    return seen
+
+
+def _kill_tree(leader: int, seen: list[int]) -> list[int]:
+    """Kill what is left of ``leader``'s tree; returns the pids to wait for."""
+    if uses_process_groups():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(leader, signal.SIGKILL)
+        return []
+    left = sorted({*seen, *_tree(leader)})
+    kill(left)
+    return left
+
+
+def terminate_tree(leader: int, grace_s: float, kill_wait_s: float = 5.0) -> bool:
+    """Stop everything :func:`start_detached` started as ``leader``: ask it to end, wait up
+    to ``grace_s``, then kill what is left and wait up to ``kill_wait_s``.
+
+    Args:
+        leader: the pid :func:`start_detached` returned.
+        grace_s: how long the tree has to end after the polite signal.
+        kill_wait_s: how long to wait for killed processes to be gone.
+
+    Returns:
+        Whether the whole tree is gone.
+    """
+    seen = _ask_tree_to_end(leader)
+    if _tree_gone(leader, seen, grace_s):
         return True
-    for pid in processes():
-        fields = process_stat(pid)
-        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
+    seen = _kill_tree(leader, seen)
+    return _tree_gone(leader, seen, kill_wait_s)
+
+
+def _tree_gone(leader: int, seen: list[int], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if not tree_alive(leader) and not any(process_alive(pid) for pid in seen):
             return True
-    return False
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL_S)
+
+
+def signal_tree(leader: int) -> None:
+    """The polite stop alone (see :func:`terminate_tree`), for a caller that waits itself."""
+    _ask_tree_to_end(leader)

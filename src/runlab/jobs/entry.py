@@ -29,6 +29,7 @@ from typing import IO, Any
 from runlab.artifacts import AppendableArtifactStore, ArtifactStore
 from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import CANCEL_GRACE_S, job_root
+from runlab.compute.processes import termination_signals
 from runlab.compute.slots import LocalSlot
 from runlab.data import DataReference, materialize
 from runlab.entities import (
@@ -143,7 +144,8 @@ class JobEntry:
 
     def execute(self) -> int:
         """Run the job; returns the entry's exit status (0 when the run completed)."""
-        signal.signal(signal.SIGTERM, self._on_sigterm)
+        for signum in termination_signals():  # SIGTERM; on Windows also CTRL_BREAK's SIGBREAK
+            signal.signal(signum, self._on_sigterm)
         self.logs.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._heartbeat, name="runlab-heartbeat", daemon=True).start()
         uploader = threading.Thread(target=self._upload_logs_loop, name="runlab-log-uploader")

@@ -1,9 +1,10 @@
 """Buffered metric logging: ``Run.log`` appends to a queue, one thread writes batches.
 
 Every exit path flushes first: an explicit flush, ``complete``/``fail``/``cancel``, the normal
-end of the interpreter (``atexit``) and SIGTERM. Runs this process started itself (its
-*owned* runs) are also given a final state when the process ends without one: Completed on a
-normal exit, Failed after an uncaught exception, Canceled on SIGTERM.
+end of the interpreter (``atexit``) and SIGTERM (on Windows also SIGBREAK, from CTRL_BREAK).
+Runs this process started itself (its *owned* runs) are also given a final state when the
+process ends without one: Completed on a normal exit, Failed after an uncaught exception,
+Canceled on SIGTERM.
 """
 
 from __future__ import annotations
@@ -163,11 +164,12 @@ class _Flusher:
         sys.excepthook = excepthook
         # Only the main thread may set handlers, and a handler the program set stays.
         if threading.current_thread() is threading.main_thread():
-            try:
-                if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-                    signal.signal(signal.SIGTERM, self._on_sigterm)
-            except ValueError:  # not the main interpreter
-                pass
+            for signum in _termination_signals():
+                try:
+                    if signal.getsignal(signum) in (signal.SIG_DFL, None):
+                        signal.signal(signum, self._on_sigterm)
+                except ValueError:  # not the main interpreter
+                    pass
 
     def _finish_owned(self, status: RunStatus, details: dict[str, Any] | None) -> None:
         self.flush_all()
@@ -194,10 +196,20 @@ class _Flusher:
             self._finish_owned(RunStatus.COMPLETED, None)
 
     def _on_sigterm(self, signum: int, _frame: FrameType | None) -> None:
-        self._finish_owned(RunStatus.CANCELED, {"message": "the process was terminated (SIGTERM)"})
-        # End the way SIGTERM ends a process, so the parent sees the usual status.
+        name = signal.Signals(signum).name
+        self._finish_owned(RunStatus.CANCELED, {"message": f"the process was terminated ({name})"})
+        # End the way the signal ends a process, so the parent sees the usual status.
         signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        signal.raise_signal(signum)
+
+
+def _termination_signals() -> list[signal.Signals]:
+    """The signals that ask this process to end, where the platform has them: SIGTERM, and on
+    Windows SIGBREAK (a ``CTRL_BREAK_EVENT`` to its process group, how a local job's cancel
+    reaches it there). Interpreter exit is covered by ``atexit`` everywhere. (The same list as
+    :func:`runlab.compute.processes.termination_signals`, kept here so that logging a metric
+    never loads the compute layer.)"""
+    return [getattr(signal, name) for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
 
 
 flusher = _Flusher()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab._files import write_atomic
+from runlab.compute.processes import start_detached
 from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_cluster_processes
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.errors import BackendError
@@ -208,16 +209,7 @@ def start_head(
     head_log = cluster_dir / "head.log"
     with head_log.open("ab") as log:
         try:
-            head = subprocess.Popen(
-                command,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-                cwd=cluster_dir,
-            )
+            head = start_detached(command, stdout=log, env=environment, cwd=cluster_dir)
         except OSError as error:
             raise BackendError(f"cannot start a Ray head: {error}") from error
     address = f"http://127.0.0.1:{dashboard}"

@@ -2,23 +2,28 @@
 
 Every process of a cluster runlab starts (the ``ray start --head --block`` child, everything
 Ray starts below it, the fake autoscaler's nodes, runlab's monitor) inherits the environment
-variable :data:`CLUSTER_MARKER` with the cluster's id, so they can be found by reading
-``/proc/<pid>/environ``, and stopped by pid, never by name (``ray stop`` would kill every Ray
-process on the machine).
+variable :data:`CLUSTER_MARKER` with the cluster's id, so they can be found by their
+environment (:func:`runlab.compute.processes.process_environ`), and stopped by pid, never by
+name (``ray stop`` would kill every Ray process on the machine).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
 import os
-import signal
 import socket
 import time
-from pathlib import Path
 
-from runlab.compute.processes import process_alive, processes
+from runlab.compute.processes import (
+    kill,
+    process_alive,
+    process_cmdline,
+    process_environ,
+    processes,
+    signal_tree,
+    terminate,
+)
 
 __all__ = ["CLUSTER_MARKER", "cluster_pids", "free_ports", "stop_cluster_processes"]
 
@@ -43,18 +48,12 @@ def free_ports(count: int) -> list[int]:
 def cluster_pids(cluster_id: str | None) -> list[int]:
     """The live processes (not zombies) that carry ``cluster_id``'s marker (any cluster's,
     for None)."""
-    needle = f"{CLUSTER_MARKER}={cluster_id or ''}".encode()
     found = []
     for pid in processes():
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
+        environ = process_environ(pid)
+        if environ is None or CLUSTER_MARKER not in environ:
             continue
-        if cluster_id is None:
-            marked = any(item.startswith(needle) for item in environ)
-        else:
-            marked = needle in environ
-        if marked and process_alive(pid):
+        if (cluster_id is None or environ[CLUSTER_MARKER] == cluster_id) and process_alive(pid):
             found.append(pid)
     return found
 
@@ -62,9 +61,8 @@ def cluster_pids(cluster_id: str | None) -> list[int]:
 def _is_ray_process(pid: int) -> bool:
     """Whether a process is one of Ray's own: the ``ray`` command, a program in Ray's
     package, or a process Ray named (``ray::JobSupervisor``, ``ray-dashboard-...``)."""
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
+    argv = process_cmdline(pid)
+    if not argv:
         return True  # gone: nothing to wait for
     if argv[0].startswith(("ray::", "ray-dashboard-")):
         return True
@@ -86,8 +84,8 @@ def _ray_package() -> str:
 def stop_cluster_processes(
     cluster_id: str, group_leaders: list[int], grace_s: float = 4.0, ray_grace_s: float = 1.0
 ) -> list[int]:
-    """SIGTERM to each of ``group_leaders``' process groups and to every process of the
-    cluster, then SIGKILL, by pid, to every one still alive after the grace time.
+    """Ask each of ``group_leaders``' trees (their process groups on POSIX) and every process
+    of the cluster to end, then kill, by pid, every one still alive after the grace time.
 
     runlab's own processes (job entries recording a canceled run, the monitor) get
     ``grace_s``. Ray's own take many seconds to shut down gracefully (the head, the GCS and
@@ -103,13 +101,10 @@ def stop_cluster_processes(
     marked = set(cluster_pids(cluster_id))
     group_leaders = [leader for leader in group_leaders if leader in marked]
     for leader in group_leaders:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(leader, signal.SIGTERM)
+        signal_tree(leader)
     # The head alone takes many seconds to stop the autoscaler's nodes (their processes are
     # in other process groups); every process of the cluster gets its SIGTERM at once.
-    for pid in cluster_pids(cluster_id):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
+    terminate(cluster_pids(cluster_id))
     start = time.monotonic()
     while (elapsed := time.monotonic() - start) < grace_s:
         left = cluster_pids(cluster_id)
@@ -118,9 +113,7 @@ def stop_cluster_processes(
         if elapsed >= ray_grace_s and all(_is_ray_process(pid) for pid in left):
             break
         time.sleep(0.1)
-    for pid in cluster_pids(cluster_id):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    kill(cluster_pids(cluster_id))
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
         left = cluster_pids(cluster_id)

@@ -7,12 +7,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from runlab.compute.base import WorkspaceLike
+from runlab.compute.processes import process_cmdline, start_detached
 from runlab.compute.ray._processes import CLUSTER_MARKER
 from runlab.entities import workspace_config
 from runlab.errors import BackendError, ValidationError
@@ -88,14 +88,10 @@ def start_monitor(
     )
     with (folder / "monitor.log").open("ab") as log:
         try:
-            process = subprocess.Popen(
+            process = start_detached(
                 [sys.executable, "-m", "runlab.compute.ray._monitor", str(settings)],
-                env=os.environ | {CLUSTER_MARKER: cluster_id} | _token_variable(workspace),
-                stdin=subprocess.DEVNULL,
                 stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
+                env=os.environ | {CLUSTER_MARKER: cluster_id} | _token_variable(workspace),
             )
         except OSError as error:
             raise BackendError(f"cannot start the cluster's monitor: {error}") from error
@@ -115,11 +111,8 @@ def monitor_alive(state: dict[str, Any]) -> bool:
     pid = state.get("monitor_pid")
     if not pid:
         return False
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"runlab.compute.ray._monitor" in command
+    command = process_cmdline(int(pid))
+    return command is not None and "runlab.compute.ray._monitor" in "\0".join(command)
 
 
 def remove_folders(folder: Path, state: dict[str, Any]) -> None:
