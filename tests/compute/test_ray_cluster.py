@@ -13,7 +13,13 @@ import pytest
 
 from helpers import eventually, fresh_workspace
 from runlab import Experiment, Run, Workspace
-from runlab.compute.processes import process_alive, process_stat, processes
+from runlab.compute.processes import (
+    children,
+    parent_pid,
+    process_alive,
+    process_cmdline,
+    processes,
+)
 from runlab.compute.ray import JobState, RayCompute
 from runlab.compute.ray._monitor import RUN_ID_KEY
 from runlab.compute.ray._processes import cluster_pids, free_ports
@@ -142,26 +148,17 @@ def test_cancel_stops_the_ray_job(workspace: Workspace, source: Path, cluster: R
 def _raylet_of(pid: int) -> int:
     """The raylet (the node) that ``pid`` descends from."""
     while pid > 1:
-        if b"raylet/raylet" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        command = process_cmdline(pid)
+        if command is not None and "raylet/raylet" in "\0".join(command):
             return pid
-        fields = process_stat(pid)
-        assert fields is not None, f"process {pid} vanished"
-        pid = int(fields[1])
+        parent = parent_pid(pid)
+        assert parent is not None, f"process {pid} vanished"
+        pid = parent
     raise AssertionError("the job runs under no raylet")
 
 
 def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for pid in processes():
-        fields = process_stat(pid)
-        if fields is not None:
-            children.setdefault(int(fields[1]), []).append(pid)
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
+    return [root, *children(root)]
 
 
 def test_a_killed_node_fails_its_run(
@@ -172,11 +169,10 @@ def test_a_killed_node_fails_its_run(
     )
     eventually(run.get_status, until=lambda status: status == "Running", message="the run to start")
     entry = next(
-        int(entry.name)
-        for entry in Path("/proc").iterdir()
-        if entry.name.isdigit()
-        and b"runlab.jobs.entry" in (entry / "cmdline").read_bytes()
-        and run.id.encode() in (entry / "cmdline").read_bytes()
+        pid
+        for pid in processes()
+        if "runlab.jobs.entry" in (command := "\0".join(process_cmdline(pid) or []))
+        and run.id in command
     )
     for pid in _descendants(_raylet_of(entry)):  # the whole node, as if its machine died
         with contextlib.suppress(ProcessLookupError):  # gone with its parent already
