@@ -17,7 +17,7 @@ import pytest
 from helpers import eventually
 from runlab import Experiment, JobFailedError, Run, Workspace
 from runlab.compute import LocalCompute
-from runlab.compute.processes import process_alive
+from runlab.compute.processes import children, kill, process_alive
 from runlab.jobs import Estimator, ScriptRunConfig
 
 TRAIN = """
@@ -173,6 +173,7 @@ def test_a_vanished_entry_fails_its_run(tmp_path: Path, experiment: Experiment) 
     run = experiment.submit(ScriptRunConfig(source, "train.py", heartbeat_timeout_s=timeout_s))
     eventually(started.exists, message="the script to start")
     entry_pid = json.loads(run.get_properties()["runlab.job_handle"])["pid"]
+    tree = [entry_pid, *children(entry_pid)]  # the script lives on, orphaned: ended below
     os.kill(entry_pid, signal.SIGKILL)
     try:
         assert run.get_status() == "Running"
@@ -184,7 +185,7 @@ def test_a_vanished_entry_fails_its_run(tmp_path: Path, experiment: Experiment) 
         )
         assert "heartbeat" in run.get_details()["error"]["error"]["message"]
     finally:
-        os.killpg(entry_pid, signal.SIGKILL)
+        kill(tree)
 
 
 def test_runs_beyond_the_limit_wait_queued(tmp_path: Path, experiment: Experiment) -> None:
