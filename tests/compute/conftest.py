@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from runlab.compute.processes import process_environ
 from runlab.compute.ray._processes import cluster_pids, free_ports, stop_cluster_processes
 
 SESSION_VARIABLE = "RUNLAB_TEST_SESSION"
@@ -21,14 +22,10 @@ nodes and workers inherit it) can be told from those of other test sessions on t
 
 def ray_cluster_pids(session: str) -> list[int]:
     """Every live process of a runlab cluster that the test session ``session`` started."""
-    mark = f"{SESSION_VARIABLE}={session}".encode()
     started_here = []
     for pid in cluster_pids(None):
-        try:
-            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue  # gone meanwhile
-        if mark in environment:
+        environment = process_environ(pid)  # None: gone meanwhile
+        if environment is not None and environment.get(SESSION_VARIABLE) == session:
             started_here.append(pid)
     return started_here
 
