@@ -152,7 +152,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
     @staticmethod
     def _reuse(env_dir: Path, log: Log) -> bool:
         try:
-            built = json.loads((env_dir / READY_MARKER).read_text())["built"]
+            built = json.loads((env_dir / READY_MARKER).read_text(encoding="utf-8"))["built"]
         except (OSError, ValueError, KeyError, TypeError):
             return False
         log(f"reusing environment {env_dir.name[:12]} (built {built})")
