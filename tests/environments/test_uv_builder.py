@@ -23,6 +23,7 @@ from runlab.environments import (
     EnvironmentBuildError,
     ResolvedEnvironment,
     UvEnvironmentBuilder,
+    venv_python,
 )
 from runlab.environments.uv_builder import READY_MARKER, runlab_requirement
 from runlab.errors import BackendError, ValidationError
@@ -57,7 +58,7 @@ def test_a_build_streams_uv_and_gives_an_interpreter_with_the_packages_and_runla
     assert resolved.reused is False
     assert resolved.spec_hash == SIX.spec_hash()
     assert resolved.location is not None and resolved.location.parent == cache
-    assert resolved.python == resolved.location / "bin" / "python"
+    assert resolved.python == venv_python(resolved.location) and resolved.python.is_file()
     assert " venv --relocatable --python " in log[0]
     assert any(" pip install --python " in line and " six " in line for line in log)
     assert any("six" in line for line in log if line.startswith(" + "))  # uv's own output

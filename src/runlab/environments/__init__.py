@@ -12,6 +12,7 @@ Example:
     PosixPath('/home/me/.cache/runlab/environments/3f2a.../bin/python')
 """
 
+from runlab.environments._uv import venv_python
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
 from runlab.environments.errors import EnvironmentBuildError
 from runlab.environments.spec import Environment
@@ -23,4 +24,5 @@ __all__ = [
     "EnvironmentBuilder",
     "ResolvedEnvironment",
     "UvEnvironmentBuilder",
+    "venv_python",
 ]

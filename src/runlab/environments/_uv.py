@@ -17,9 +17,27 @@ from pathlib import Path
 from runlab.environments.errors import EnvironmentBuildError
 from runlab.errors import BackendError, ValidationError
 
-__all__ = ["find_interpreter", "find_uv", "run_uv"]
+__all__ = ["find_interpreter", "find_uv", "run_uv", "venv_python"]
 
 _INSTALL_UV = "install it with `pip install uv`"
+
+
+def venv_python(venv_dir: Path, platform: str = sys.platform) -> Path:
+    """The interpreter of the virtual environment in ``venv_dir``.
+
+    Args:
+        venv_dir: the environment's folder (the one holding ``pyvenv.cfg``).
+        platform: a :data:`sys.platform` value; default this machine's. Windows
+            (``"win32"``) puts the interpreter in ``Scripts\\python.exe``, every other
+            platform in ``bin/python``.
+
+    Example:
+        >>> venv_python(Path("env"), platform="win32").parts
+        ('env', 'Scripts', 'python.exe')
+    """
+    if platform == "win32":
+        return venv_dir / "Scripts" / "python.exe"
+    return venv_dir / "bin" / "python"
 
 
 def find_uv(explicit: str | None) -> str:
@@ -62,6 +80,7 @@ def find_interpreter(uv: str, python_version: str | None, cwd: Path) -> str:
             [uv, "python", "find", python_version],
             capture_output=True,
             text=True,
+            encoding="utf-8",
             env=_environment(),
             cwd=cwd,
             check=False,
@@ -117,6 +136,7 @@ def run_uv(command: list[str], log: Callable[[str], None], cwd: Path, what: str)
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            encoding="utf-8",
             errors="replace",
             env=_environment(),
             cwd=cwd,

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import filelock
 
 from runlab._files import write_atomic
-from runlab.environments._uv import find_interpreter, find_uv, run_uv
+from runlab.environments._uv import find_interpreter, find_uv, run_uv, venv_python
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
 from runlab.environments.spec import Environment
 from runlab.errors import BackendError
@@ -68,12 +68,6 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "runlab" / "environments"
 
 
-def _venv_python(env_dir: Path) -> Path:
-    if os.name == "nt":
-        return env_dir / "Scripts" / "python.exe"
-    return env_dir / "bin" / "python"
-
-
 class UvEnvironmentBuilder(EnvironmentBuilder):
     """Builds each distinct environment once, with uv, into a cache folder shared by processes.
 
@@ -116,7 +110,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
             return ResolvedEnvironment(Path(sys.executable), True, spec_hash, None)
         key = self._cache_key(environment)
         env_dir = self.cache_dir / key
-        resolved = ResolvedEnvironment(_venv_python(env_dir), True, spec_hash, env_dir)
+        resolved = ResolvedEnvironment(venv_python(env_dir), True, spec_hash, env_dir)
         if self._reuse(env_dir, log):
             return resolved
         try:
@@ -158,7 +152,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
     @staticmethod
     def _reuse(env_dir: Path, log: Log) -> bool:
         try:
-            built = json.loads((env_dir / READY_MARKER).read_text())["built"]
+            built = json.loads((env_dir / READY_MARKER).read_text(encoding="utf-8"))["built"]
         except (OSError, ValueError, KeyError, TypeError):
             return False
         log(f"reusing environment {env_dir.name[:12]} (built {built})")
@@ -203,7 +197,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
                     f"conda is not used: installing conda_packages {environment.conda_packages} "
                     "from PyPI by the same names"
                 )
-            install = [uv, "pip", "install", "--python", str(_venv_python(staging))]
+            install = [uv, "pip", "install", "--python", str(venv_python(staging))]
             install += [*packages, *runlab_requirement()]
             run_uv(install, log, self.cache_dir, environment.name)
             staging.rename(env_dir)

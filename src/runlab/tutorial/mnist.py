@@ -6,17 +6,21 @@ cluster's state, the job's log as it grows). :func:`run_tutorial` returns an
 :class:`Outcome` that :mod:`runlab.tutorial.report` turns into the closing table.
 
 The cluster is deleted however the tutorial ends, Ctrl-C included, so no Ray process is
-left behind; a run still going when that happens is canceled first.
+left behind; a run still going when that happens is canceled first. Where no Ray cluster
+can start (Ray not installed, a platform Ray does not run on, or a head that fails to
+start), the tutorial says so and why, and submits the same ``train.py`` as a local job.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import shutil
+import sys
 import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +34,7 @@ from runlab._progress import Progress
 from runlab.datasets import mnist
 from runlab.datasets._idx import require
 from runlab.entities import OUTPUTS_DIR, RunStatus
-from runlab.errors import NotFoundError
+from runlab.errors import NotFoundError, RunlabError
 from runlab.tracking import Experiment, Run, Workspace
 from runlab.tracking.workspace import CONFIG_DIR, CONFIG_FILE
 from runlab.tutorial import scripts_folder
@@ -50,6 +54,7 @@ __all__ = [
     "TrainingResult",
     "model_name",
     "run_tutorial",
+    "why_no_cluster",
 ]
 
 EXPERIMENT_NAME = "Tutorial-sklearn-mnist"
@@ -61,6 +66,8 @@ REGULARIZATION = 0.8
 MODEL_FILE = f"{OUTPUTS_DIR}/sklearn_mnist_model.pkl"
 """Where ``train.py`` saves the model, among the run's files."""
 SAMPLE_SIZE = 30
+RAY_PLATFORMS = {"linux": "Linux", "darwin": "macOS", "win32": "Windows (beta in Ray)"}
+"""The platforms Ray publishes wheels for, by :data:`sys.platform`."""
 
 STAGES: dict[str, str] = {
     "workspace": "Create or reuse the workspace",
@@ -104,6 +111,7 @@ class Outcome:
     model: tuple[str, int] | None = None  # name, version
     stage_s: dict[str, float] = field(default_factory=dict)
     cluster_start_s: float | None = None  # the cluster's start, behind the local fit
+    no_cluster: str | None = None  # why train.py ran as a local job, where it did
 
 
 class _Stages:
@@ -147,7 +155,6 @@ def run_tutorial(
         ("numpy", "numpy"),
         ("sklearn", "scikit-learn"),
         ("matplotlib", "'runlab[images]'"),
-        ("ray", "'runlab[ray]'"),
     ):
         require(module, f"{install} (or everything at once: pip install 'runlab[tutorial]')")
     out = console or Console()
@@ -160,6 +167,24 @@ def run_tutorial(
     finally:
         workspace.close()
     return outcome
+
+
+def why_no_cluster(platform: str = sys.platform) -> str | None:
+    """Why no Ray cluster can start on this machine, or None where one can be tried.
+
+    Args:
+        platform: a :data:`sys.platform` value; default this machine's.
+
+    Returns:
+        One line for the user: Ray is not installed, or Ray does not run on ``platform``.
+        A head that fails to start is found only by starting it.
+    """
+    if importlib.util.find_spec("ray") is None:
+        return "Ray is not installed (pip install 'runlab[ray]')"
+    if platform not in RAY_PLATFORMS:
+        supported = ", ".join(RAY_PLATFORMS.values())
+        return f"Ray does not run on {platform} (it runs on {supported})"
+    return None
 
 
 def _open_or_create(folder: Path, out: Console) -> Workspace:
@@ -216,33 +241,68 @@ def _run_stages(
         )
         _say(out, f"Uploaded to datastore {datastore.name!r}, folder {data.name}/")
     experiment = Experiment(workspace, EXPERIMENT_NAME)
+    outcome.no_cluster = why_no_cluster()
     # The cluster starts while the local model fits, as the SDK's ComputeTarget.create
     # provisions in the background; the cluster stage then waits for what is left.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runlab-tutorial") as pool:
-        _delete_leftover(workspace, out)
-        starting = pool.submit(_create_cluster, workspace)
+        starting = None
+        if outcome.no_cluster is None:
+            _delete_leftover(workspace, out)
+            starting = pool.submit(_create_cluster, workspace)
         cluster = None
         try:
             with stages.stage("local"):
-                _say(out, f"(meanwhile {CLUSTER_NAME!r} starts in the background)")
+                if starting is not None:
+                    _say(out, f"(meanwhile {CLUSTER_NAME!r} starts in the background)")
                 outcome.local = _train_locally(experiment, data, arrays, outcome.figure, out)
             with stages.stage("cluster"):
-                cluster, outcome.cluster_start_s = starting.result()
-                cluster.wait_for_completion(show_output=True)
-                _say(
-                    out,
-                    f"Cluster {CLUSTER_NAME!r} is up at {cluster.address}; its start took"
-                    f" {outcome.cluster_start_s:.1f} s during the local fit. Its nodes"
-                    " start as jobs ask for them.",
-                )
-            _train_on_cluster(experiment, cluster, datastore, data, stages, outcome, out)
+                if starting is not None:
+                    cluster = _wait_for_cluster(starting, outcome, out)
+                if outcome.no_cluster is not None:
+                    _say_no_cluster(outcome.no_cluster, out)
+            target: RayCompute | str = (
+                cluster if outcome.no_cluster is None and cluster else "local"
+            )
+            _train_on_cluster(experiment, target, datastore, data, stages, outcome, out)
         finally:
-            with contextlib.suppress(Exception):  # a failed start cleaned up after itself
-                cluster = starting.result()[0]
+            if starting is not None:
+                with contextlib.suppress(Exception):  # a failed start cleaned up after itself
+                    cluster = starting.result()[0]
             if cluster is not None:
                 with stages.stage("delete"):
                     cluster.delete()
                     _say(out, f"Deleted {CLUSTER_NAME!r}: none of its processes is left")
+
+
+def _wait_for_cluster(
+    starting: Future[tuple[RayCompute, float]], outcome: Outcome, out: Console
+) -> RayCompute | None:
+    """The started cluster once it is up; on a start that failed, None (or the cluster, to be
+    deleted) with the reason in ``outcome.no_cluster``."""
+    cluster = None
+    try:
+        cluster, outcome.cluster_start_s = starting.result()
+        cluster.wait_for_completion(show_output=True)
+    except RunlabError as error:
+        outcome.no_cluster = f"the cluster's head did not start: {error}"
+        return cluster
+    _say(
+        out,
+        f"Cluster {CLUSTER_NAME!r} is up at {cluster.address}; its start took"
+        f" {outcome.cluster_start_s:.1f} s during the local fit. Its nodes"
+        " start as jobs ask for them.",
+    )
+    return cluster
+
+
+def _say_no_cluster(reason: str, out: Console) -> None:
+    out.print(
+        "[bold yellow]No Ray cluster can start here, so train.py runs as a local job on this"
+        " machine instead[/] (the stages that name the cluster use the local job). Every"
+        " other step is the same. To use a cluster, run on Linux or macOS with"
+        " pip install 'runlab\\[ray]'.",
+    )
+    out.print(Text(f"Why: {reason}", style="dim"))
 
 
 def _train_locally(
@@ -310,14 +370,15 @@ def _create_cluster(workspace: Workspace) -> tuple[RayCompute, float]:
 
 def _train_on_cluster(
     experiment: Experiment,
-    cluster: RayCompute,
+    cluster: RayCompute | str,
     datastore: Datastore,
     data: TutorialData,
     stages: _Stages,
     outcome: Outcome,
     out: Console,
 ) -> None:
-    """Submit ``train.py``, follow it to its end, read it, and register its model."""
+    """Submit ``train.py`` to ``cluster`` (or ``"local"``), follow it to its end, read it,
+    and register its model."""
     from runlab.jobs import ScriptRunConfig
 
     run: Run | None = None
@@ -335,7 +396,8 @@ def _train_on_cluster(
                 ],
                 compute_target=cluster,
             )
-            run = experiment.submit(config, tags={"dataset": data.label, "where": "cluster"})
+            where = "local job" if cluster == "local" else "cluster"
+            run = experiment.submit(config, tags={"dataset": data.label, "where": where})
             _wait_until_running(run, out)
         with stages.stage("remote"):
             run.wait_for_completion(show_output=True)

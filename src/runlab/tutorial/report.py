@@ -31,9 +31,10 @@ def print_report(outcome: Outcome, console: Console) -> None:
     results.add_column("Run")
     results.add_column("Accuracy", justify="right")
     results.add_column("Tutorial (2018, MNIST)", justify="right")
+    trained_on = "local" if outcome.no_cluster else "cluster"
     for key, model, result in (
         ("local", "LogisticRegression(), here", outcome.local),
-        ("cluster", f"train.py --regularization {REGULARIZATION}, cluster", outcome.cluster),
+        ("cluster", f"train.py --regularization {REGULARIZATION}, {trained_on}", outcome.cluster),
     ):
         results.add_row(
             model,
