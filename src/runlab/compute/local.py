@@ -74,7 +74,9 @@ class LocalCompute(ComputeTarget):
         if smi is None:
             return False
         try:
-            listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
+            listed = subprocess.run(
+                [smi, "-L"], capture_output=True, text=True, encoding="utf-8", timeout=20
+            )
         except (OSError, subprocess.SubprocessError):
             return False
         return listed.returncode == 0 and "GPU" in listed.stdout

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -99,12 +100,17 @@ def rewrite_autoscaling_config(cluster_dir: Path, config: RayProvisioningConfigu
 
 def temp_dir_for(cluster_dir: Path, cluster_id: str) -> Path:
     """Where the cluster's Ray temporary and session folders go: inside the cluster's folder
-    when its path is short enough for Ray's sockets, else ``/tmp/runlab-ray-<id>`` (linked
-    from the cluster's folder as ``ray``)."""
+    when its path is short enough for Ray's sockets, else ``runlab-ray-<id>`` in the system's
+    temporary folder (linked from the cluster's folder as ``ray``)."""
     inside = cluster_dir / "ray"
     if len(str(inside)) <= _MAX_TEMP_DIR_CHARS:
         return inside
-    return Path("/tmp") / f"runlab-ray-{cluster_id}"
+    short = Path(tempfile.gettempdir()) / f"runlab-ray-{cluster_id}"
+    if len(str(short)) <= _MAX_TEMP_DIR_CHARS or os.name != "posix":
+        return short
+    # macOS's per-user temporary folder is too long for Ray's socket paths; Ray itself falls
+    # back to the root temporary folder there, and so do we.
+    return Path("/", "tmp", f"runlab-ray-{cluster_id}")
 
 
 def wait_for_jobs_api(address: str, token: str | None, timeout_s: float) -> None:
@@ -143,7 +149,9 @@ def _gpus_here() -> int:
     if smi is None:
         return 0
     try:
-        listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
+        listed = subprocess.run(
+            [smi, "-L"], capture_output=True, text=True, encoding="utf-8", timeout=20
+        )
     except (OSError, subprocess.SubprocessError):
         return 0
     return listed.stdout.count("GPU ") if listed.returncode == 0 else 0
