@@ -19,7 +19,7 @@ from runlab.compute.processes import process_cmdline, start_detached, terminate_
 from runlab.entities import JobSpec
 from runlab.errors import BackendError, ValidationError
 
-__all__ = ["LocalCompute", "job_root"]
+__all__ = ["LocalCompute", "gpus_here", "job_root"]
 
 CANCEL_GRACE_S = 3.0
 """How long a canceled job has to end after it is asked to before its processes are killed."""
@@ -47,6 +47,20 @@ def _is_our_job(pid: int, run_id: str) -> bool:
     return "runlab.jobs.entry" in joined and run_id in joined
 
 
+def gpus_here() -> int:
+    """How many GPUs ``nvidia-smi -L`` lists on this machine; 0 without it or on its failure."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return 0
+    try:
+        listed = subprocess.run(
+            [smi, "-L"], capture_output=True, text=True, encoding="utf-8", timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return listed.stdout.count("GPU ") if listed.returncode == 0 else 0
+
+
 class LocalCompute(ComputeTarget):
     """Runs each job's entry as a detached process group on this machine.
 
@@ -70,16 +84,7 @@ class LocalCompute(ComputeTarget):
 
     def has_gpu(self) -> bool:
         """Whether ``nvidia-smi`` lists a GPU on this machine."""
-        smi = shutil.which("nvidia-smi")
-        if smi is None:
-            return False
-        try:
-            listed = subprocess.run(
-                [smi, "-L"], capture_output=True, text=True, encoding="utf-8", timeout=20
-            )
-        except (OSError, subprocess.SubprocessError):
-            return False
-        return listed.returncode == 0 and "GPU" in listed.stdout
+        return gpus_here() > 0
 
     def submit(self, spec: JobSpec) -> dict[str, Any]:
         """Start the job's entry, detached; returns ``{"pid", "host"}``."""

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab._files import write_atomic
+from runlab.compute.local import gpus_here
 from runlab.compute.processes import start_detached
 from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_cluster_processes
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
@@ -42,14 +41,14 @@ _MAX_TEMP_DIR_CHARS = 28
 
 
 def autoscaling_config(
-    config: RayProvisioningConfiguration, gcs_address: str, cluster_id: str, gpus_here: int
+    config: RayProvisioningConfiguration, gcs_address: str, cluster_id: str, gpus: int
 ) -> dict[str, Any]:
     """The autoscaler's cluster config: a head without CPUs, one worker type of the node
     shape, kept between min and max nodes; GPUs only as many as this machine has."""
     # Ray refuses "memory" among a fake node's resources; the shape's memory is recorded only.
     resources: dict[str, Any] = {"CPU": config.node.cpu}
-    if min(config.node.gpu, gpus_here):
-        resources["GPU"] = min(config.node.gpu, gpus_here)
+    if min(config.node.gpu, gpus):
+        resources["GPU"] = min(config.node.gpu, gpus)
     return {
         "cluster_name": f"runlab-{cluster_id}",
         "max_workers": config.max_nodes,
@@ -144,19 +143,6 @@ def wait_for_jobs_api(address: str, token: str | None, timeout_s: float) -> None
         time.sleep(0.2)
 
 
-def _gpus_here() -> int:
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return 0
-    try:
-        listed = subprocess.run(
-            [smi, "-L"], capture_output=True, text=True, encoding="utf-8", timeout=20
-        )
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return listed.stdout.count("GPU ") if listed.returncode == 0 else 0
-
-
 def start_head(
     cluster_dir: Path, cluster_id: str, config: RayProvisioningConfiguration
 ) -> dict[str, Any]:
@@ -180,9 +166,9 @@ def start_head(
     gcs, dashboard, client, agent_http, agent_grpc, metrics, runtime_env = free_ports(7)
     gcs_address = f"127.0.0.1:{gcs}"
     scaling_file = cluster_dir / "autoscaling.json"
-    gpus_here = _gpus_here()
+    gpus = gpus_here()
     scaling_file.write_text(
-        json.dumps(autoscaling_config(config, gcs_address, cluster_id, gpus_here), indent=1),
+        json.dumps(autoscaling_config(config, gcs_address, cluster_id, gpus), indent=1),
         encoding="utf-8",
     )
     environment = os.environ | {
@@ -238,6 +224,6 @@ def start_head(
         "cluster_dir": str(cluster_dir),
         "temp_dir": str(temp_dir),
         "token_file": str(token_file),
-        "node_gpus": min(config.node.gpu, gpus_here),
+        "node_gpus": min(config.node.gpu, gpus),
         "started_time": time.time(),
     }
