@@ -17,7 +17,8 @@ import pytest
 from helpers import eventually
 from runlab import Experiment, JobFailedError, Run, Workspace
 from runlab.compute import LocalCompute
-from runlab.compute.processes import children, kill, process_alive
+from runlab.compute.local import request_stop, stop_request_file
+from runlab.compute.processes import children, kill, process_alive, wait_gone
 from runlab.jobs import Estimator, ScriptRunConfig
 
 TRAIN = """
@@ -155,6 +156,32 @@ def test_cancel_ends_every_process(tmp_path: Path, experiment: Experiment) -> No
     assert run.get_status() == "Canceled"
     for pid in [entry_pid, *script_pids]:
         assert not process_alive(pid), f"process {pid} is still running"
+
+
+def test_a_stop_request_alone_cancels_politely(tmp_path: Path, experiment: Experiment) -> None:
+    """The way a cancel reaches a job on Windows (no signal crosses to a detached tree): the
+    entry sees the stop request, asks the script to end, and the script's buffered points are
+    flushed on the way out."""
+    started = tmp_path / "started"
+    source = _source(
+        tmp_path,
+        f"""
+        import pathlib, time
+        from runlab import Run
+        run = Run.get_context()
+        run.log("before_stop", 1.0)
+        pathlib.Path({str(started)!r}).touch()
+        time.sleep(300)
+        """,
+    )
+    run = experiment.submit(ScriptRunConfig(source, "train.py"))
+    eventually(started.exists, message="the script to start")
+    entry_pid = json.loads(run.get_properties()["runlab.job_handle"])["pid"]
+    request_stop(run.id)
+    eventually(run.get_status, until=lambda status: status == "Canceled", message="the run to end")
+    assert run.get_metrics() == {"before_stop": 1.0}
+    assert wait_gone([entry_pid], timeout_s=30) == []
+    assert not stop_request_file(run.id).exists()
 
 
 def test_a_vanished_entry_fails_its_run(tmp_path: Path, experiment: Experiment) -> None:

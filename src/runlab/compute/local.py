@@ -19,7 +19,7 @@ from runlab.compute.processes import process_cmdline, start_detached, terminate_
 from runlab.entities import JobSpec
 from runlab.errors import BackendError, ValidationError
 
-__all__ = ["LocalCompute", "gpus_here", "job_root"]
+__all__ = ["LocalCompute", "gpus_here", "job_root", "request_stop", "stop_request_file"]
 
 CANCEL_GRACE_S = 3.0
 """How long a canceled job has to end after it is asked to before its processes are killed."""
@@ -36,6 +36,21 @@ def job_root() -> Path:
             f"cannot use {root} for local jobs ({error}): set RUNLAB_JOB_ROOT to a writable folder"
         ) from error
     return root
+
+
+def stop_request_file(run_id: str) -> Path:
+    """The file whose appearance asks the local job of ``run_id`` to end: its entry watches
+    for it and stops its script politely. It is how a cancel reaches a job on every platform,
+    Windows included, where no signal from another console reaches a detached tree."""
+    return job_root() / f"{run_id}.stop"
+
+
+def request_stop(run_id: str) -> None:
+    """Ask the local job of ``run_id`` to end (see :func:`stop_request_file`)."""
+    try:
+        stop_request_file(run_id).touch()
+    except OSError as error:
+        raise BackendError(f"cannot ask the job of run {run_id} to stop: {error}") from error
 
 
 def _is_our_job(pid: int, run_id: str) -> bool:
@@ -108,8 +123,9 @@ class LocalCompute(ComputeTarget):
         return {"pid": process.pid, "host": socket.gethostname(), "run_id": spec.run_id}
 
     def cancel(self, handle: dict[str, Any]) -> None:
-        """Ask the job's whole tree to end (SIGTERM to its process group on POSIX), kill what
-        is left after a grace period (see :func:`runlab.compute.processes.terminate_tree`).
+        """Ask the job's whole tree to end (a stop request its entry passes on to the script,
+        and SIGTERM to its process group on POSIX), then kill what is left after a grace
+        period (see :func:`runlab.compute.processes.terminate_tree`).
 
         Raises:
             ValidationError: the job runs on another machine.
@@ -121,4 +137,5 @@ class LocalCompute(ComputeTarget):
             )
         if not _is_our_job(pid, run_id):
             return
+        request_stop(run_id)
         terminate_tree(pid, CANCEL_GRACE_S, kill_wait_s=5.0)

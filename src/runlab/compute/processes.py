@@ -9,11 +9,16 @@ detached job entry and everything it starts) has two paths:
   whole group, then SIGKILL to what is left after a grace time. A group reaches grandchildren
   even after their parent has died.
 * **the psutil tree** (Windows, and any POSIX system when ``RUNLAB_PLATFORM=generic``): the
-  child is started in its own process group on Windows (``CREATE_NEW_PROCESS_GROUP |
-  DETACHED_PROCESS``); stopping walks the live tree with psutil, asks each process to end
-  (SIGTERM on POSIX; ``CTRL_BREAK_EVENT`` to the group on Windows, where the polite signal
-  exists only for a group), then kills every process of the tree still alive after the grace
-  time, including those seen earlier whose parent has died since.
+  child is started in its own process group on Windows, on a console of its own that shows no
+  window (``CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW``); stopping walks the live tree with
+  psutil, asks each process to end (SIGTERM on POSIX; on Windows ``CTRL_BREAK_EVENT``, which
+  reaches only a group on the sender's own console), then kills every process of the tree
+  still alive after the grace time, including those seen earlier whose parent has died since.
+
+Because a Windows canceller shares no console with a detached tree, the polite stop there
+comes from inside the tree: the job entry watches for a stop request (a file the canceller
+writes, see ``runlab.compute.local``) and passes it on to its script with :func:`interrupt`,
+which on Windows is ``CTRL_BREAK_EVENT`` to the script's own group on the entry's console.
 
 ``RUNLAB_PLATFORM=generic`` forces the second path on POSIX, so CI on Linux exercises the
 code Windows runs (only the Windows-only start flags and ``CTRL_BREAK_EVENT`` stay untested).
@@ -39,7 +44,9 @@ import psutil
 
 __all__ = [
     "PLATFORM_VARIABLE",
+    "child_creation_flags",
     "children",
+    "interrupt",
     "kill",
     "parent_pid",
     "process_alive",
@@ -204,8 +211,9 @@ def start_detached(
     """
     options: dict[str, object] = {}
     if _WINDOWS:
+        # A console of its own (hidden), not DETACHED_PROCESS: CTRL_BREAK_EVENT needs one.
         options["creationflags"] = (
-            subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined,unused-ignore]
+            subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined,unused-ignore]
         )
     elif uses_process_groups():
         options["start_new_session"] = True
@@ -221,7 +229,30 @@ def start_detached(
     )
 
 
+def child_creation_flags() -> int:
+    """``subprocess.Popen``'s ``creationflags`` for a child that :func:`interrupt` must reach
+    politely: its own process group on Windows (so ``CTRL_BREAK_EVENT`` reaches it alone);
+    0 elsewhere, where the child stays in its parent's group and tree."""
+    if _WINDOWS:
+        return int(subprocess.CREATE_NEW_PROCESS_GROUP)  # type: ignore[attr-defined,unused-ignore]
+    return 0
+
+
 # -- stopping ------------------------------------------------------------------------------
+
+
+def interrupt(child: subprocess.Popen[bytes]) -> None:
+    """Ask a child started with :func:`child_creation_flags` to end, the polite way its
+    platform has: SIGTERM on POSIX, ``CTRL_BREAK_EVENT`` to its group on Windows (which
+    Python turns into SIGBREAK, see :func:`termination_signals`). A child already gone is
+    skipped."""
+    if child.poll() is not None:
+        return
+    with contextlib.suppress(OSError):
+        if _WINDOWS:
+            child.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined,unused-ignore]
+        else:
+            child.terminate()
 
 
 def _send(pids: Iterable[int], hard: bool) -> None:

@@ -28,8 +28,8 @@ from typing import IO, Any
 
 from runlab.artifacts import AppendableArtifactStore, ArtifactStore
 from runlab.artifacts.snapshots import restore_snapshot
-from runlab.compute.local import CANCEL_GRACE_S, job_root
-from runlab.compute.processes import termination_signals
+from runlab.compute.local import CANCEL_GRACE_S, job_root, stop_request_file
+from runlab.compute.processes import child_creation_flags, interrupt, termination_signals
 from runlab.compute.slots import LocalSlot
 from runlab.data import DataReference, materialize
 from runlab.entities import (
@@ -52,6 +52,8 @@ from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 __all__ = ["SPEC_ENV", "JobEntry", "LogUploader", "main"]
 
 LOG_UPLOAD_INTERVAL_S = 0.5
+STOP_POLL_S = 0.2
+"""How often the entry looks for a stop request (see ``runlab.compute.local.request_stop``)."""
 LOG_APPEND_BYTES = 8 * 1024 * 1024
 """The most bytes of a log sent in one append."""
 SPEC_ENV = "RUNLAB_JOB_SPEC"
@@ -148,6 +150,7 @@ class JobEntry:
             signal.signal(signum, self._on_sigterm)
         self.logs.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._heartbeat, name="runlab-heartbeat", daemon=True).start()
+        threading.Thread(target=self._watch_stop_request, name="runlab-stop", daemon=True).start()
         uploader = threading.Thread(target=self._upload_logs_loop, name="runlab-log-uploader")
         uploader.start()
         status, details = RunStatus.FAILED, None
@@ -276,6 +279,7 @@ class JobEntry:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                creationflags=child_creation_flags(),
             )
             readers = [
                 threading.Thread(target=self._tee, args=(self.child.stdout, driver_log, False)),
@@ -308,6 +312,8 @@ class JobEntry:
         # A run already ended from outside (canceled by a user) keeps that state.
         with contextlib.suppress(InvalidStateError):
             self.store.set_run_status(self.spec.run_id, status, error_details=details)
+        with contextlib.suppress(OSError):
+            stop_request_file(self.spec.run_id).unlink(missing_ok=True)
         if not os.environ.get("RUNLAB_KEEP_JOB_DIRS"):
             shutil.rmtree(self.workdir, ignore_errors=True)
             (job_root() / f"{self.spec.run_id}.json").unlink(missing_ok=True)
@@ -327,12 +333,23 @@ class JobEntry:
             raise _Canceled
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        self._cancel()
+
+    def _watch_stop_request(self) -> None:
+        """Cancel when the stop request file appears (how a cancel arrives on Windows)."""
+        request = stop_request_file(self.spec.run_id)
+        while not self._stop.wait(STOP_POLL_S):
+            if request.exists():
+                self._cancel()
+                return
+
+    def _cancel(self) -> None:
         self.canceled.set()
         child = self.child
         if child is not None and child.poll() is None:
-            # The script shares the process group, so a group-wide SIGTERM reached it too;
-            # a SIGTERM sent to the entry alone is passed on here.
-            child.terminate()
+            # On POSIX the script shares the process group, so a group-wide SIGTERM reached
+            # it too; a SIGTERM sent to the entry alone, or a stop request, is passed on here.
+            interrupt(child)
             threading.Thread(target=self._kill_after_grace, args=(child,), daemon=True).start()
 
     @staticmethod
