@@ -127,7 +127,7 @@ def test_the_workspace_prints_where_it_is(
     assert capsys.readouterr().out == (
         f"tutorial-ws\t{socket.gethostname()}\t{tmp_path / 'project'}\n"
     )
-    assert ws.subscription_id is None
+    assert isinstance(ws.subscription_id, str) and "no subscriptions" in ws.subscription_id
     assert workspace.resource_group == str(tmp_path / "project")
 
 
@@ -147,7 +147,7 @@ def test_a_plain_config_json_and_a_server_workspace_say_where_they_are(tmp_path:
     from_uris = Workspace.from_dict(
         {"name": "job", "store_uri": "sqlite:////tmp/x.db", "artifact_uri": "/tmp/files"}
     )
-    assert from_uris.resource_group is None
+    assert from_uris.resource_group == "sqlite:////tmp/x.db"
     assert from_uris.location == socket.gethostname()
 
 

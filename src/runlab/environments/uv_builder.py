@@ -20,9 +20,15 @@ import filelock
 
 from runlab._files import write_atomic
 from runlab.environments._uv import find_interpreter, find_uv, run_uv, venv_python
+from runlab.environments.azureml_shim import (
+    SHIM_DISTRIBUTION,
+    azureml_requirements,
+    build_shim_wheel,
+    without_azureml,
+)
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
 from runlab.environments.spec import Environment
-from runlab.errors import BackendError
+from runlab.errors import BackendError, ValidationError
 
 __all__ = ["UvEnvironmentBuilder", "runlab_requirement"]
 
@@ -103,11 +109,30 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         """See :meth:`EnvironmentBuilder.resolve`."""
         spec_hash = environment.spec_hash()
         if environment.user_managed:
+            if environment.interpreter_path is not None:
+                interpreter = Path(environment.interpreter_path)
+                if not interpreter.is_file():
+                    raise ValidationError(
+                        f"environment {environment.name}: its interpreter_path {interpreter} "
+                        "does not exist on this machine"
+                    )
+                log(
+                    f"environment {environment.name} is user-managed: using its interpreter "
+                    f"{interpreter}, installing nothing"
+                )
+                return ResolvedEnvironment(interpreter, True, spec_hash, None)
             log(
                 f"environment {environment.name} is user-managed: using the submitter's "
                 f"interpreter {sys.executable}, installing nothing"
             )
             return ResolvedEnvironment(Path(sys.executable), True, spec_hash, None)
+        asked = azureml_requirements(environment.install_requirements())
+        if asked:
+            log(
+                f"environment {environment.name} asks for {', '.join(asked)}: runlab installs "
+                f"its azureml shim ({SHIM_DISTRIBUTION}) in their place, so `azureml.X` is "
+                "runlab.compat.azureml.X and the script logs to runlab"
+            )
         key = self._cache_key(environment)
         env_dir = self.cache_dir / key
         resolved = ResolvedEnvironment(venv_python(env_dir), True, spec_hash, env_dir)
@@ -192,13 +217,16 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
             venv = [uv, "venv", "--relocatable", "--python", interpreter, str(staging)]
             run_uv(venv, log, self.cache_dir, environment.name)
             packages = environment.install_requirements()
+            installed = without_azureml(packages)
+            if len(installed) < len(packages):
+                installed.append(str(build_shim_wheel(self.cache_dir / "shim")))
             if environment.conda_packages:
                 log(
                     f"conda is not used: installing conda_packages {environment.conda_packages} "
                     "from PyPI by the same names"
                 )
             install = [uv, "pip", "install", "--python", str(venv_python(staging))]
-            install += [*packages, *runlab_requirement()]
+            install += [*installed, *runlab_requirement()]
             run_uv(install, log, self.cache_dir, environment.name)
             staging.rename(env_dir)
             marker = {

@@ -17,8 +17,8 @@ class EnvironmentStore(BaseStore):
 
     Contract, besides :class:`BaseStore`'s:
 
-    * A version holds the environment's spec as a JSON object; never secrets (the caller
-      leaves environment variables' values out).
+    * A version holds the environment's spec as a JSON object, as given (the SDK keeps
+      environment variables' values with the environment too).
     * **Numbering.** Versions of a name are 1, 2, 3, ... with no gaps; registering a spec equal
       to the name's latest version returns that version instead of a new one. Concurrent
       registrations of different specs each get their own number.
@@ -27,9 +27,7 @@ class EnvironmentStore(BaseStore):
     """
 
     @abc.abstractmethod
-    def create_environment_version(
-        self, name: str, spec: Mapping[str, Any]
-    ) -> EnvironmentRecord:
+    def create_environment_version(self, name: str, spec: Mapping[str, Any]) -> EnvironmentRecord:
         """Register ``spec`` as the next version of ``name`` (or return the latest version
         when its spec is equal), atomically.
 

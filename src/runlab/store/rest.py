@@ -407,9 +407,7 @@ class RestMetadataStore(MetadataStore):
 
     # -- environments --------------------------------------------------------------------
 
-    def create_environment_version(
-        self, name: str, spec: Mapping[str, Any]
-    ) -> EnvironmentRecord:
+    def create_environment_version(self, name: str, spec: Mapping[str, Any]) -> EnvironmentRecord:
         """See :meth:`MetadataStore.create_environment_version`."""
         path = f"/environments/{segment(name, 'an environment name')}/versions"
         body = {"spec": json_object(spec, f"the spec of environment {name!r}")}

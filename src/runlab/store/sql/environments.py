@@ -65,9 +65,7 @@ class SqlEnvironmentStore(SqlStorePart, EnvironmentStore):
         database: the shared database.
     """
 
-    def create_environment_version(
-        self, name: str, spec: Mapping[str, Any]
-    ) -> EnvironmentRecord:
+    def create_environment_version(self, name: str, spec: Mapping[str, Any]) -> EnvironmentRecord:
         """See :meth:`EnvironmentStore.create_environment_version`.
 
         On SQLite the write transaction holds the database's write lock; on PostgreSQL the

@@ -12,7 +12,12 @@ from sqlalchemy.dialects import postgresql
 __all__ = [
     "datastores",
     "environment_versions",
-    "experiments", "metadata", "metrics", "model_versions", "runs"]
+    "experiments",
+    "metadata",
+    "metrics",
+    "model_versions",
+    "runs",
+]
 
 metadata = sa.MetaData()
 
