@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import io
 import re
 import zipfile
@@ -23,6 +24,7 @@ __all__ = [
     "SHIM_DISTRIBUTION",
     "azureml_requirements",
     "build_shim_wheel",
+    "real_sdk_version",
     "without_azureml",
 ]
 
@@ -46,6 +48,14 @@ except ImportError as _error:  # runlab itself is missing from this environment
 _install_alias(__name__)
 del _install_alias
 '''
+
+
+def real_sdk_version() -> str | None:
+    """The version of a real ``azureml-core`` installed in this environment, or None."""
+    try:
+        return importlib.metadata.version("azureml-core")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def azureml_requirements(requirements: list[str]) -> list[str]:

@@ -27,12 +27,12 @@ from runlab.environments.azureml_shim import (
     without_azureml,
 )
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
+from runlab.environments.cache import READY_MARKER, record_use
 from runlab.environments.spec import Environment
 from runlab.errors import BackendError, ValidationError
 
 __all__ = ["UvEnvironmentBuilder", "runlab_requirement"]
 
-READY_MARKER = ".runlab-ready"
 LOCK_TIMEOUT_S = 30 * 60
 Log = Callable[[str], None]
 
@@ -137,11 +137,13 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         env_dir = self.cache_dir / key
         resolved = ResolvedEnvironment(venv_python(env_dir), True, spec_hash, env_dir)
         if self._reuse(env_dir, log):
+            record_use(env_dir)
             return resolved
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             with self._locked(key, log):
                 if self._reuse(env_dir, log):  # built by another process while we waited
+                    record_use(env_dir)
                     return resolved
                 self._build(environment, key, env_dir, log)
         except OSError as error:

@@ -7,23 +7,15 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import importlib.metadata
 import sys
 import types
 from collections.abc import Sequence
 
-__all__ = ["AzuremlAliasFinder", "install_alias", "real_sdk_version"]
+from runlab.environments.azureml_shim import real_sdk_version
+
+__all__ = ["AzuremlAliasFinder", "install_alias"]
 
 _TARGET = "runlab.compat.azureml"
-_REAL_SDK = "azureml-core"
-
-
-def real_sdk_version() -> str | None:
-    """The version of a real ``azureml-core`` installed here, or None."""
-    try:
-        return importlib.metadata.version(_REAL_SDK)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 class _AliasLoader(importlib.abc.Loader):
