@@ -72,9 +72,10 @@ def test_env_python_and_docker_sections(tmp_path: Path) -> None:
     assert env.user_managed and env.interpreter_path == sys.executable
     again = RunlabEnvironment.from_dict(json.loads(json.dumps(env.to_dict())))
     assert again == env and again.spec_hash() == env.spec_hash()
-    assert RunlabEnvironment("x", user_managed=True).spec_hash() != RunlabEnvironment(
-        "x", user_managed=True, interpreter_path=sys.executable
-    ).spec_hash()
+    assert (
+        RunlabEnvironment("x", user_managed=True).spec_hash()
+        != RunlabEnvironment("x", user_managed=True, interpreter_path=sys.executable).spec_hash()
+    )
 
     with pytest.warns(UserWarning, match="runlab builds no Docker images") as caught:
         env.docker.enabled = True
@@ -248,9 +249,7 @@ def test_opendatasets_mnist_downloads_verified_files(
     dataset = MNIST.get_file_dataset(mirrors=["http://127.0.0.1:9/"])
     data_folder = tmp_path / "data"
     paths = dataset.download(str(data_folder), overwrite=True)
-    assert sorted(Path(p).name for p in paths) == sorted(
-        p.lstrip("/") for p in dataset.to_path()
-    )
+    assert sorted(Path(p).name for p in paths) == sorted(p.lstrip("/") for p in dataset.to_path())
     assert (data_folder / "train-images-idx3-ubyte.gz").stat().st_size > 9_000_000
     with pytest.raises(AlreadyExistsError, match="overwrite=True"):
         dataset.download(str(data_folder))
