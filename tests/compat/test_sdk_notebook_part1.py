@@ -212,6 +212,10 @@ def _shim_python(tmp_path: Path) -> Path:
     (Path(purelib) / "runlab-under-test.pth").write_text(
         "\n".join([str(RUNLAB_SOURCE), *site.getsitepackages()]) + "\n"
     )
+    # runlab starts Ray's head with the `ray` command beside the interpreter: borrow this one's.
+    for tool in Path(sys.executable).parent.iterdir():
+        if not (python.parent / tool.name).exists():
+            (python.parent / tool.name).symlink_to(tool)
     subprocess.run([python, "-m", "runlab.cli", "compat", "install-azureml"], check=True)
     return python
 
