@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import site
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,7 +30,6 @@ import pytest
 
 import runlab
 from runlab.compute.ray._processes import cluster_pids
-from runlab.environments._uv import find_uv, venv_python
 from runlab.tracking import Workspace
 
 pytestmark = pytest.mark.slow
@@ -41,7 +39,6 @@ EXAMPLES = REPO / "examples" / "sklearn-mnist"
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 if not SHARED_MNIST.is_dir():
     SHARED_MNIST = Path("/work/shared/data/mnist")
-RUNLAB_SOURCE = Path(runlab.__file__).resolve().parents[1]
 # The job's environment (scikit-learn, runlab, the shim) is built once and kept between test
 # runs, as tests/tutorial does (CI may point RUNLAB_ENV_CACHE and UV_CACHE_DIR elsewhere).
 ENV_CACHE = Path(
@@ -197,29 +194,6 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _shim_python(tmp_path: Path) -> Path:
-    """A fresh virtual environment that sees this runlab, with the shim installed by
-    ``runlab compat install-azureml``."""
-    venv = tmp_path / "venv"
-    subprocess.run([find_uv(None), "venv", "--python", sys.executable, str(venv)], check=True)
-    python = venv_python(venv)
-    purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    (Path(purelib) / "runlab-under-test.pth").write_text(
-        "\n".join([str(RUNLAB_SOURCE), *site.getsitepackages()]) + "\n"
-    )
-    # runlab starts Ray's head with the `ray` command beside the interpreter: borrow this one's.
-    for tool in Path(sys.executable).parent.iterdir():
-        if not (python.parent / tool.name).exists():
-            (python.parent / tool.name).symlink_to(tool)
-    subprocess.run([python, "-m", "runlab.cli", "compat", "install-azureml"], check=True)
-    return python
-
-
 def _clusters_left(project: Path) -> Iterator[str]:
     with Workspace.from_config(project) as ws:
         for record in ws.store.list_compute_targets():
@@ -231,10 +205,12 @@ def _clusters_left(project: Path) -> Iterator[str]:
 
 @pytest.mark.usefixtures("environment")
 @pytest.mark.parametrize("unedited", [False, True], ids=["imports-changed", "unedited-with-shim"])
-def test_the_part1_notebook_runs_to_the_end_on_ray(tmp_path: Path, unedited: bool) -> None:
+def test_the_part1_notebook_runs_to_the_end_on_ray(
+    tmp_path: Path, unedited: bool, request: pytest.FixtureRequest
+) -> None:
     project = tmp_path / "project"
     notebook = _write_project(project, unedited=unedited)
-    python = _shim_python(tmp_path) if unedited else Path(sys.executable)
+    python = request.getfixturevalue("shim_python") if unedited else Path(sys.executable)
     try:
         done = subprocess.run(
             [python, str(notebook)],
