@@ -290,3 +290,26 @@ def test_whole_number_strings_where_the_sdk_took_them() -> None:
         rc.node_count = "2"
     with pytest.raises(ValidationError, match="whole number"):
         rc.node_count = "x"
+
+
+@pytest.mark.slow
+def test_a_bounded_cache_drops_the_least_recently_used_after_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runlab.environments import UvEnvironmentBuilder
+
+    cache = tmp_path / "envs"
+    stale = _fake_built(cache, "f" * 64, 4096, time.time() - 3600, "old")
+    busy = _fake_built(cache, "0" * 64, 4096, time.time() - 7200, "busy")
+    monkeypatch.setenv("RUNLAB_ENV_CACHE_MAX_SIZE", "1K")
+    lines: list[str] = []
+    with in_use(busy):
+        resolved = UvEnvironmentBuilder(cache).resolve(RunlabEnvironment("tiny"), lines.append)
+    assert not resolved.reused and resolved.python.exists()  # the new one is never dropped
+    assert not stale.exists() and busy.exists()  # nor one a job runs in
+    assert f"removed environment {'f' * 12} from the cache" in "\n".join(lines)
+    assert len(list_cached(cache)) == 2
+    monkeypatch.setenv("RUNLAB_ENV_CACHE_MAX_SIZE", "lots")
+    with pytest.raises(ValidationError, match="'lots' is not like 500M"):
+        UvEnvironmentBuilder(cache).resolve(RunlabEnvironment("other", pip_packages=["six"]), print)
+    assert len(list_cached(cache)) == 2  # refused before building anything

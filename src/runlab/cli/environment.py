@@ -20,8 +20,7 @@ from runlab.cli.output import (
 )
 from runlab.entities import ENVIRONMENT_HASH_KEY
 from runlab.environments import UvEnvironmentBuilder
-from runlab.environments.cache import find_cached, list_cached, prune_cache
-from runlab.errors import ValidationError
+from runlab.environments.cache import find_cached, list_cached, parse_size, prune_cache
 
 __all__ = ["environment_app"]
 
@@ -42,19 +41,6 @@ CacheOption = Annotated[
 
 def _cache(cache: Path | None) -> Path:
     return UvEnvironmentBuilder(cache).cache_dir
-
-
-def _parse_size(text: str) -> int:
-    units = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
-    number, unit = cleaned.rstrip("KMGT"), cleaned[len(cleaned.rstrip("KMGT")) :]
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValidationError(f"size {text!r} is not like 500M, 2G or 2.5GB") from None
-    if unit not in units or value < 0:
-        raise ValidationError(f"size {text!r} is not like 500M, 2G or 2.5GB")
-    return int(value * units[unit])
 
 
 @environment_app.command("list")
@@ -144,7 +130,7 @@ def prune_environments(
     removed = prune_cache(
         _cache(cache),
         unused_for_s=None if unused_days is None else unused_days * 86400,
-        max_total_bytes=None if max_size is None else _parse_size(max_size),
+        max_total_bytes=None if max_size is None else parse_size(max_size),
         dry_run=dry_run,
     )
     verb = "Would remove" if dry_run else "Removed"

@@ -25,14 +25,19 @@ import filelock
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 
 __all__ = [
+    "MAX_SIZE_ENV",
     "CachedEnvironment",
     "find_cached",
     "in_use",
     "list_cached",
+    "parse_size",
     "prune_cache",
     "record_use",
 ]
 
+MAX_SIZE_ENV = "RUNLAB_ENV_CACHE_MAX_SIZE"
+"""Environment variable: after each build, the least recently used environments not in use
+are removed until the cache holds at most this much (``5G``, ``500M``); unset: no bound."""
 READY_MARKER = ".runlab-ready"
 LAST_USE_MARKER = ".runlab-last-use"
 USERS_DIR = ".runlab-users"
@@ -62,6 +67,25 @@ class CachedEnvironment:
     spec_hash: str
     packages: tuple[str, ...]
     users: tuple[int, ...]
+
+
+def parse_size(text: str) -> int:
+    """Bytes from a size like ``500M``, ``2G``, ``2.5GB``, ``1024`` (powers of 1024).
+
+    Raises:
+        ValidationError: not such a size.
+    """
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number = cleaned.rstrip("KMGT")
+    unit = cleaned[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if unit not in units or not value >= 0:
+        raise ValidationError(f"size {text!r} is not like 500M, 2G or 2.5GB")
+    return int(value * units[unit])
 
 
 def _folder_size(folder: Path) -> int:
@@ -198,6 +222,7 @@ def prune_cache(
     unused_for_s: float | None = None,
     max_total_bytes: int | None = None,
     dry_run: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> list[CachedEnvironment]:
     """Remove environments unused for longer than ``unused_for_s``, then the least recently
     used ones until the cache holds at most ``max_total_bytes``; never one a job is running
@@ -208,6 +233,7 @@ def prune_cache(
         unused_for_s: remove what has not been used for this many seconds.
         max_total_bytes: then remove the least recently used until the rest fits.
         dry_run: only say what would be removed.
+        keep: keys never removed (an environment about to be used).
 
     Returns:
         What was (or would be) removed.
@@ -227,7 +253,9 @@ def prune_cache(
     chosen: list[CachedEnvironment] = []
     if unused_for_s is not None:
         chosen = [
-            item for item in cached if not item.users and now - item.last_used_time > unused_for_s
+            item
+            for item in cached
+            if not item.users and item.key not in keep and now - item.last_used_time > unused_for_s
         ]
     if max_total_bytes is not None:
         kept = [item for item in cached if item not in chosen]
@@ -235,7 +263,7 @@ def prune_cache(
         for item in reversed(kept):  # least recently used first
             if total <= max_total_bytes:
                 break
-            if not item.users:
+            if not item.users and item.key not in keep:
                 chosen.append(item)
                 total -= item.size_bytes
     if dry_run:

@@ -27,7 +27,13 @@ from runlab.environments.azureml_shim import (
     without_azureml,
 )
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
-from runlab.environments.cache import READY_MARKER, record_use
+from runlab.environments.cache import (
+    MAX_SIZE_ENV,
+    READY_MARKER,
+    parse_size,
+    prune_cache,
+    record_use,
+)
 from runlab.environments.spec import Environment
 from runlab.errors import BackendError, ValidationError
 
@@ -106,7 +112,11 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         find_interpreter(find_uv(self._uv), environment.python_version, self.cache_dir)
 
     def resolve(self, environment: Environment, log: Log) -> ResolvedEnvironment:
-        """See :meth:`EnvironmentBuilder.resolve`."""
+        """See :meth:`EnvironmentBuilder.resolve`.
+
+        With ``$RUNLAB_ENV_CACHE_MAX_SIZE`` set (``5G``), a build is followed by removing the
+        least recently used environments that no job runs in until the cache fits.
+        """
         spec_hash = environment.spec_hash()
         if environment.user_managed:
             if environment.interpreter_path is not None:
@@ -133,6 +143,8 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
                 f"its azureml shim ({SHIM_DISTRIBUTION}) in their place, so `azureml.X` is "
                 "runlab.compat.azureml.X and the script logs to runlab"
             )
+        limit = os.environ.get(MAX_SIZE_ENV)
+        max_bytes = parse_size(limit) if limit else None  # a bad bound fails before building
         key = self._cache_key(environment)
         env_dir = self.cache_dir / key
         resolved = ResolvedEnvironment(venv_python(env_dir), True, spec_hash, env_dir)
@@ -149,7 +161,16 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         except OSError as error:
             message = f"environment cache {self.cache_dir} is unusable: {error}"
             raise BackendError(message) from error
+        if max_bytes is not None:
+            self._bound_cache(key, max_bytes, log)
         return ResolvedEnvironment(resolved.python, False, spec_hash, env_dir)
+
+    def _bound_cache(self, built_key: str, max_bytes: int, log: Log) -> None:
+        """Remove the least recently used environments (never one in use, nor the one just
+        built) until the cache holds at most ``max_bytes``."""
+        removed = prune_cache(self.cache_dir, max_total_bytes=max_bytes, keep=(built_key,))
+        for item in removed:
+            log(f"removed environment {item.key[:12]} from the cache ({MAX_SIZE_ENV} is set)")
 
     def _cache_key(self, environment: Environment) -> str:
         try:
