@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -85,3 +86,33 @@ def test_a_run_config_passed_in_is_used(tmp_path: Path, workspace: Workspace) ->
         ScriptRunConfig(str(tmp_path), "train.py", run_config={"target": "local"})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="framework 'R' is not provided"):
         RunConfiguration(framework="R")
+
+
+@pytest.mark.slow
+def test_a_curated_environment_builds_its_libraries_with_uv(
+    tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runlab.compat.azureml.core import Environment, Experiment, ScriptRunConfig
+
+    # Built once and kept between test runs, as tests/tutorial does.
+    repo = Path(__file__).resolve().parents[2]
+    cache = os.environ.get("RUNLAB_ENV_CACHE") or str(
+        repo / ".pytest_cache" / "runlab-environments"
+    )
+    monkeypatch.setenv("RUNLAB_ENV_CACHE", cache)
+    source = tmp_path / "curated"
+    source.mkdir()
+    (source / "train.py").write_text(
+        "import sklearn, pandas, scipy, joblib\n"
+        "from runlab.compat.azureml.core import Run\n"
+        "Run.get_context().log('sklearn', sklearn.__version__)\n"
+    )
+    env = Environment.get(workspace, "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu")
+    src = ScriptRunConfig(str(source), "train.py", environment=env)
+    run = Experiment(workspace, "curated").submit(src)
+    run.wait_for_completion(show_output=False)
+    assert run.get_status() == "Completed"
+    major, minor = (int(part) for part in run.get_metrics()["sklearn"].split(".")[:2])
+    assert (major, minor) >= (1, 0)
+    definition = run.get_details()["runDefinition"]
+    assert definition["environment"]["name"] == "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu"
