@@ -144,3 +144,19 @@ def test_a_job_asking_for_azureml_defaults_gets_the_shim_and_logs_to_runlab(
     assert "asks for azureml-defaults, azureml-dataset-runtime[fuse,pandas]" in log
     assert "azureml shim (runlab-azureml-shim) in their place" in log
     assert "runlab_azureml_shim" in log  # the wheel uv installed
+
+
+def test_install_azureml_refuses_next_to_a_real_azureml_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from runlab.cli.app import app
+
+    record = tmp_path / "azureml_core-1.48.0.dist-info"
+    record.mkdir()
+    (record / "METADATA").write_text("Metadata-Version: 2.1\nName: azureml-core\nVersion: 1.48.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(app, ["compat", "install-azureml"])
+    assert result.exit_code != 0
+    assert "the real azureml-core 1.48.0 is installed" in result.output
