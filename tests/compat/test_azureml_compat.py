@@ -16,12 +16,16 @@ from typing import Any
 import pytest
 
 import runlab
+from runlab.compat.azureml._diagnostics import set_diagnostics_collection
 from runlab.compute import ComputeTarget as RunlabComputeTarget
 from runlab.compute.ray import RayCompute, RayProvisioningConfiguration
 from runlab.data import Datastore as RunlabDatastore
+from runlab.datasets.open_datasets import MNIST as RunlabMNIST
+from runlab.environments import CondaDependencies as RunlabCondaDependencies
 from runlab.environments import Environment as RunlabEnvironment
 from runlab.errors import NotFoundError
 from runlab.jobs import Estimator as RunlabEstimator
+from runlab.jobs import RunConfiguration as RunlabRunConfiguration
 from runlab.jobs import ScriptRunConfig as RunlabScriptRunConfig
 from runlab.models import Model as RunlabModel
 from runlab.tracking import Experiment as RunlabExperiment
@@ -53,6 +57,13 @@ ALIASES = [
     ("exceptions", "ComputeTargetException", NotFoundError),
     ("train.estimator", "Estimator", RunlabEstimator),
     ("widgets", "RunDetails", RunlabRunDetails),
+    ("core", "RunConfiguration", RunlabRunConfiguration),
+    ("core.runconfig", "RunConfiguration", RunlabRunConfiguration),
+    ("core.runconfig", "CondaDependencies", RunlabCondaDependencies),
+    ("core.conda_dependencies", "CondaDependencies", RunlabCondaDependencies),
+    ("core.environment", "CondaDependencies", RunlabCondaDependencies),
+    ("opendatasets", "MNIST", RunlabMNIST),
+    ("telemetry", "set_diagnostics_collection", set_diagnostics_collection),
 ]
 
 TRAIN = """
@@ -127,7 +138,7 @@ def test_the_workspace_prints_where_it_is(
     assert capsys.readouterr().out == (
         f"tutorial-ws\t{socket.gethostname()}\t{tmp_path / 'project'}\n"
     )
-    assert ws.subscription_id is None
+    assert isinstance(ws.subscription_id, str) and "no subscriptions" in ws.subscription_id
     assert workspace.resource_group == str(tmp_path / "project")
 
 
@@ -147,7 +158,7 @@ def test_a_plain_config_json_and_a_server_workspace_say_where_they_are(tmp_path:
     from_uris = Workspace.from_dict(
         {"name": "job", "store_uri": "sqlite:////tmp/x.db", "artifact_uri": "/tmp/files"}
     )
-    assert from_uris.resource_group is None
+    assert from_uris.resource_group == "sqlite:////tmp/x.db"
     assert from_uris.location == socket.gethostname()
 
 

@@ -40,6 +40,7 @@ WORKSPACE_ONLY = {
     "restore_snapshot": "unpacks the snapshot of a submitted job",
     "get": "finds a stored run by id (a class method)",
     "get_context": "returns the run itself (a class method)",
+    "get_portal_url": "the run's page in the web UI of the server serving its workspace",
 }
 
 PROTOCOL_MEMBERS = sorted(

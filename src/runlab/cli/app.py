@@ -10,9 +10,11 @@ from typer.core import TyperGroup
 
 import runlab
 from runlab.cli import jobs as _jobs  # noqa: F401  (adds run submit|logs|cancel)
+from runlab.cli.compat import compat_app
 from runlab.cli.compute import compute_app
 from runlab.cli.dataset import dataset_app
 from runlab.cli.datastore import datastore_app
+from runlab.cli.environment import environment_app
 from runlab.cli.experiment import experiment_app
 from runlab.cli.model import model_app
 from runlab.cli.options import WORKSPACE_ENV, WORKSPACE_HELP, CliState
@@ -102,6 +104,8 @@ app.add_typer(model_app, name="model")
 app.add_typer(compute_app, name="compute")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(datastore_app, name="datastore")
+app.add_typer(environment_app, name="environment")
+app.add_typer(compat_app, name="compat")
 app.command("server")(serve)
 app.add_typer(token_app, name="token")
 

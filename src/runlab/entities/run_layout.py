@@ -22,6 +22,7 @@ __all__ = [
     "ENVIRONMENT_KEY",
     "ENVIRONMENT_LOG",
     "ENVIRONMENT_LOG_NAME",
+    "ENVIRONMENT_SPEC_KEY",
     "IMAGES_DIR",
     "INPUTS_KEY",
     "JOB_HANDLE_KEY",
@@ -104,6 +105,8 @@ ENVIRONMENT_KEY = "runlab.environment"
 """The name of the environment a job ran in."""
 ENVIRONMENT_HASH_KEY = "runlab.environment_hash"
 """The hash of that environment's specification."""
+ENVIRONMENT_SPEC_KEY = "runlab.environment_spec"
+"""JSON: that environment's spec, environment variables by name only, and its version."""
 JOB_HANDLE_KEY = "runlab.job_handle"
 """JSON: what the compute target needs to find the job again (to cancel it)."""
 ARGUMENTS_KEY = "runlab.arguments"

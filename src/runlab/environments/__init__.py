@@ -14,11 +14,13 @@ Example:
 
 from runlab.environments._uv import venv_python
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
+from runlab.environments.conda import CondaDependencies
 from runlab.environments.errors import EnvironmentBuildError
 from runlab.environments.spec import Environment
 from runlab.environments.uv_builder import UvEnvironmentBuilder
 
 __all__ = [
+    "CondaDependencies",
     "Environment",
     "EnvironmentBuildError",
     "EnvironmentBuilder",

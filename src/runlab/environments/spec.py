@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runlab.environments._requirements import (
     absolute_wheel_path,
@@ -16,7 +16,12 @@ from runlab.environments._requirements import (
     normalize_requirement,
     read_requirements,
 )
+from runlab.environments.conda import read_conda_specification
+from runlab.environments.sections import DockerSection, PythonSection
 from runlab.errors import ValidationError
+
+if TYPE_CHECKING:
+    from runlab.store import MetadataStore
 
 __all__ = ["Environment"]
 
@@ -36,6 +41,15 @@ def _string_list(value: object, what: str) -> list[str]:
     return items
 
 
+class HasStore(Protocol):
+    """What :meth:`Environment.register` needs of a workspace: its metadata store."""
+
+    @property
+    def store(self) -> MetadataStore:
+        """The workspace's metadata store."""
+        ...
+
+
 class Environment:
     """The Python environment a submitted job's script runs in (Azure ML SDK v1's name).
 
@@ -53,6 +67,14 @@ class Environment:
         user_managed: True runs the script with the submitter's own interpreter and
             installs nothing.
         environment_variables: set for the script when it runs; not part of the build.
+        interpreter_path: the interpreter a user-managed environment runs the script with;
+            None: the submitter's.
+
+    Attributes:
+        python: the SDK's ``env.python`` section (:class:`PythonSection`):
+            ``conda_dependencies``, ``user_managed_dependencies``, ``interpreter_path``.
+        docker: the SDK's ``env.docker`` section, accepted and ignored with a warning.
+        version: the registered version (:meth:`register`, :meth:`get`), else None.
 
     Raises:
         ValidationError: a blank name, a package that is not a plain requirement, a malformed
@@ -72,6 +94,7 @@ class Environment:
         python_version: str | None = None,
         user_managed: bool = False,
         environment_variables: Mapping[str, str] | None = None,
+        interpreter_path: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(f"environment name {name!r} is blank")
@@ -101,6 +124,14 @@ class Environment:
             if not isinstance(value, str) or "\0" in value:
                 raise ValidationError(f"environment variable {key}: value must be a string")
         self.environment_variables: dict[str, str] = variables
+        if interpreter_path is not None and (
+            not isinstance(interpreter_path, str) or not interpreter_path.strip()
+        ):
+            raise ValidationError(f"interpreter_path {interpreter_path!r} is not a path")
+        self.interpreter_path: str | None = interpreter_path
+        self.version: int | None = None
+        self.python = PythonSection(self)
+        self.docker = DockerSection()
 
     @classmethod
     def from_pip_requirements(cls, name: str, path: str | os.PathLike[str]) -> Environment:
@@ -120,6 +151,53 @@ class Environment:
                 missing file; an include cycle.
         """
         return cls(name, pip_packages=read_requirements(Path(path)))
+
+    @classmethod
+    def from_conda_specification(cls, name: str, file_path: str | os.PathLike[str]) -> Environment:
+        """An environment with the packages and Python version of a conda environment file.
+
+        Conda packages are installed from PyPI by the same names, with uv.
+
+        Raises:
+            ValidationError: the file cannot be read, or a line runlab cannot install (a pip
+                option, an unknown section, a malformed spec), naming the file and line.
+        """
+        spec = read_conda_specification(Path(file_path))
+        return cls(
+            name,
+            pip_packages=spec["pip_packages"],
+            conda_packages=spec["conda_packages"],
+            python_version=spec["python_version"],
+        )
+
+    def register(self, workspace: HasStore) -> Environment:
+        """Register this environment in ``workspace``: the next version of its name, or the
+        latest one when that has the same spec. Values of environment variables are not
+        stored (they may be secrets); their names are.
+
+        Returns:
+            self, with :attr:`version` set.
+
+        Raises:
+            ValidationError: the name is a curated environment's.
+        """
+        from runlab.environments.registered import register
+
+        self.version = register(workspace.store, self)
+        return self
+
+    @classmethod
+    def get(cls, workspace: HasStore, name: str, version: int | str | None = None) -> Environment:
+        """A registered environment (its latest version unless ``version`` is given), or a
+        curated one (``AzureML-sklearn-1.0-ubuntu20.04-py38-cpu``...).
+
+        Raises:
+            NotFoundError: no such registered environment or version; an unknown curated
+                name (the message lists the known ones).
+        """
+        from runlab.environments.registered import get
+
+        return get(workspace.store, name, version)
 
     def install_requirements(self) -> list[str]:
         """The canonical requirements to install: pip packages, then conda ones, once each.
@@ -146,12 +224,14 @@ class Environment:
             "python_version": self.python_version,
             "user_managed": self.user_managed,
         }
+        if self.interpreter_path is not None:
+            canonical["interpreter_path"] = self.interpreter_path
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON-able data; :meth:`from_dict` reads it back."""
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "pip_packages": list(self.pip_packages),
             "conda_packages": list(self.conda_packages),
@@ -159,6 +239,9 @@ class Environment:
             "user_managed": self.user_managed,
             "environment_variables": dict(self.environment_variables),
         }
+        if self.interpreter_path is not None:
+            data["interpreter_path"] = self.interpreter_path
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Environment:
@@ -187,10 +270,18 @@ class Environment:
         # Values of environment variables may be secrets: show their names only.
         masked = dict.fromkeys(self.environment_variables, "***")
         return (
-            f"Environment(name={self.name!r}, pip_packages={self.pip_packages!r}, "
-            f"conda_packages={self.conda_packages!r}, python_version={self.python_version!r}, "
+            f"Environment(name={self.name!r}, version={self.version!r}, "
+            f"pip_packages={self.pip_packages!r}, conda_packages={self.conda_packages!r}, "
+            f"python_version={self.python_version!r}, "
             f"user_managed={self.user_managed!r}, environment_variables={masked!r})"
         )
+
+    @classmethod
+    def list(cls, workspace: HasStore) -> dict[str, Environment]:
+        """The latest version of every registered environment, by name."""
+        from runlab.environments.registered import latest_of_each
+
+        return latest_of_each(workspace.store)
 
 
 _FIELDS = (
@@ -200,4 +291,5 @@ _FIELDS = (
     "python_version",
     "user_managed",
     "environment_variables",
+    "interpreter_path",
 )

@@ -20,13 +20,25 @@ import filelock
 
 from runlab._files import write_atomic
 from runlab.environments._uv import find_interpreter, find_uv, run_uv, venv_python
+from runlab.environments.azureml_shim import (
+    SHIM_DISTRIBUTION,
+    azureml_requirements,
+    build_shim_wheel,
+    without_azureml,
+)
 from runlab.environments.base import EnvironmentBuilder, ResolvedEnvironment
+from runlab.environments.cache import (
+    MAX_SIZE_ENV,
+    READY_MARKER,
+    parse_size,
+    prune_cache,
+    record_use,
+)
 from runlab.environments.spec import Environment
-from runlab.errors import BackendError
+from runlab.errors import BackendError, ValidationError
 
 __all__ = ["UvEnvironmentBuilder", "runlab_requirement"]
 
-READY_MARKER = ".runlab-ready"
 LOCK_TIMEOUT_S = 30 * 60
 Log = Callable[[str], None]
 
@@ -100,29 +112,65 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         find_interpreter(find_uv(self._uv), environment.python_version, self.cache_dir)
 
     def resolve(self, environment: Environment, log: Log) -> ResolvedEnvironment:
-        """See :meth:`EnvironmentBuilder.resolve`."""
+        """See :meth:`EnvironmentBuilder.resolve`.
+
+        With ``$RUNLAB_ENV_CACHE_MAX_SIZE`` set (``5G``), a build is followed by removing the
+        least recently used environments that no job runs in until the cache fits.
+        """
         spec_hash = environment.spec_hash()
         if environment.user_managed:
+            if environment.interpreter_path is not None:
+                interpreter = Path(environment.interpreter_path)
+                if not interpreter.is_file():
+                    raise ValidationError(
+                        f"environment {environment.name}: its interpreter_path {interpreter} "
+                        "does not exist on this machine"
+                    )
+                log(
+                    f"environment {environment.name} is user-managed: using its interpreter "
+                    f"{interpreter}, installing nothing"
+                )
+                return ResolvedEnvironment(interpreter, True, spec_hash, None)
             log(
                 f"environment {environment.name} is user-managed: using the submitter's "
                 f"interpreter {sys.executable}, installing nothing"
             )
             return ResolvedEnvironment(Path(sys.executable), True, spec_hash, None)
+        asked = azureml_requirements(environment.install_requirements())
+        if asked:
+            log(
+                f"environment {environment.name} asks for {', '.join(asked)}: runlab installs "
+                f"its azureml shim ({SHIM_DISTRIBUTION}) in their place, so `azureml.X` is "
+                "runlab.compat.azureml.X and the script logs to runlab"
+            )
+        limit = os.environ.get(MAX_SIZE_ENV)
+        max_bytes = parse_size(limit) if limit else None  # a bad bound fails before building
         key = self._cache_key(environment)
         env_dir = self.cache_dir / key
         resolved = ResolvedEnvironment(venv_python(env_dir), True, spec_hash, env_dir)
         if self._reuse(env_dir, log):
+            record_use(env_dir)
             return resolved
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             with self._locked(key, log):
                 if self._reuse(env_dir, log):  # built by another process while we waited
+                    record_use(env_dir)
                     return resolved
                 self._build(environment, key, env_dir, log)
         except OSError as error:
             message = f"environment cache {self.cache_dir} is unusable: {error}"
             raise BackendError(message) from error
+        if max_bytes is not None:
+            self._bound_cache(key, max_bytes, log)
         return ResolvedEnvironment(resolved.python, False, spec_hash, env_dir)
+
+    def _bound_cache(self, built_key: str, max_bytes: int, log: Log) -> None:
+        """Remove the least recently used environments (never one in use, nor the one just
+        built) until the cache holds at most ``max_bytes``."""
+        removed = prune_cache(self.cache_dir, max_total_bytes=max_bytes, keep=(built_key,))
+        for item in removed:
+            log(f"removed environment {item.key[:12]} from the cache ({MAX_SIZE_ENV} is set)")
 
     def _cache_key(self, environment: Environment) -> str:
         try:
@@ -192,13 +240,16 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
             venv = [uv, "venv", "--relocatable", "--python", interpreter, str(staging)]
             run_uv(venv, log, self.cache_dir, environment.name)
             packages = environment.install_requirements()
+            installed = without_azureml(packages)
+            if len(installed) < len(packages):
+                installed.append(str(build_shim_wheel(self.cache_dir / "shim")))
             if environment.conda_packages:
                 log(
                     f"conda is not used: installing conda_packages {environment.conda_packages} "
                     "from PyPI by the same names"
                 )
             install = [uv, "pip", "install", "--python", str(venv_python(staging))]
-            install += [*packages, *runlab_requirement()]
+            install += [*installed, *runlab_requirement()]
             run_uv(install, log, self.cache_dir, environment.name)
             staging.rename(env_dir)
             marker = {

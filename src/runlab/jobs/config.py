@@ -22,6 +22,7 @@ from runlab.entities import (
     COMPUTE_KEY,
     ENVIRONMENT_HASH_KEY,
     ENVIRONMENT_KEY,
+    ENVIRONMENT_SPEC_KEY,
     JOB_HANDLE_KEY,
     SCRIPT_KEY,
     SNAPSHOT_ID_KEY,
@@ -31,17 +32,28 @@ from runlab.entities import (
 from runlab.environments import Environment, UvEnvironmentBuilder
 from runlab.errors import NotFoundError, RunlabError, ValidationError
 from runlab.jobs.arguments import check_arguments, data_references
+from runlab.jobs.run_configuration import RunConfiguration
 from runlab.tracking import Run
 from runlab.tracking.run import new_run_id
 
 if TYPE_CHECKING:
     from runlab.tracking import Experiment, Workspace
 
-__all__ = ["DEFAULT_HEARTBEAT_TIMEOUT_S", "Estimator", "ScriptRunConfig"]
+__all__ = ["DEFAULT_HEARTBEAT_TIMEOUT_S", "Estimator", "ScriptRunConfig", "environment_summary"]
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
 TOKEN_ENV = "RUNLAB_TOKEN"  # what the REST stores read (runlab.store._http.TOKEN_ENV)
 """How long a job may stay silent before its run is failed as vanished."""
+
+
+def environment_summary(environment: Environment) -> dict[str, Any]:
+    """What a run records of its environment (``runDefinition["environment"]``): the spec
+    with the environment variables' names only (their values may be secrets) and the
+    registered version."""
+    summary = environment.to_dict()
+    summary["environment_variables"] = sorted(environment.environment_variables)
+    summary["version"] = environment.version
+    return summary
 
 
 class ScriptRunConfig:
@@ -54,6 +66,8 @@ class ScriptRunConfig:
         arguments: the script's arguments (strings and numbers).
         compute_target: where to run: ``"local"`` (this machine) or a compute target.
         environment: the packages to run with; None runs in the submitting interpreter.
+        run_config: a :class:`RunConfiguration`; its target and environment are used unless
+            ``compute_target`` or ``environment`` is given. ``src.run_config`` is always one.
         use_gpu: ask the target for a GPU (a clear error where it has none).
         max_snapshot_bytes: refuse a source folder bigger than this (after ignore rules).
         max_snapshot_files: refuse a source folder with more files than this.
@@ -72,6 +86,7 @@ class ScriptRunConfig:
         arguments: Sequence[Any] | None = None,
         compute_target: str | ComputeTarget = "local",
         environment: Environment | None = None,
+        run_config: RunConfiguration | None = None,
         *,
         use_gpu: bool = False,
         max_snapshot_bytes: int = DEFAULT_MAX_BYTES,
@@ -82,17 +97,42 @@ class ScriptRunConfig:
             raise ValidationError(
                 f"environment must be a runlab Environment, not {type(environment).__name__}"
             )
+        if run_config is not None and not isinstance(run_config, RunConfiguration):
+            raise ValidationError(
+                f"run_config must be a RunConfiguration, not {type(run_config).__name__}"
+            )
         if heartbeat_timeout_s <= 0:
             raise ValidationError("heartbeat_timeout_s must be positive")
         self.source_directory = Path(source_directory)
         self.script = script
         self.arguments = check_arguments(arguments)
-        self.compute_target = compute_target
-        self.environment = environment
+        self.run_config = run_config if run_config is not None else RunConfiguration()
+        if compute_target != "local" or run_config is None:
+            self.run_config.target = compute_target
+        if environment is not None:
+            self.run_config.environment = environment
         self.use_gpu = use_gpu
         self.max_snapshot_bytes = max_snapshot_bytes
         self.max_snapshot_files = max_snapshot_files
         self.heartbeat_timeout_s = heartbeat_timeout_s
+
+    @property
+    def compute_target(self) -> str | ComputeTarget:
+        """Where it runs: ``run_config.target``."""
+        return self.run_config.target
+
+    @compute_target.setter
+    def compute_target(self, target: str | ComputeTarget) -> None:
+        self.run_config.target = target
+
+    @property
+    def environment(self) -> Environment | None:
+        """What it runs in: ``run_config.environment``."""
+        return self.run_config.environment
+
+    @environment.setter
+    def environment(self, environment: Environment | None) -> None:
+        self.run_config.environment = environment
 
     def __repr__(self) -> str:
         return (
@@ -105,9 +145,8 @@ class ScriptRunConfig:
         target = self.compute_target
         return target if isinstance(target, str) else target.name
 
-    @staticmethod
-    def _job_variables(workspace: Workspace, environment: Environment) -> dict[str, str]:
-        variables = dict(environment.environment_variables)
+    def _job_variables(self, workspace: Workspace, environment: Environment) -> dict[str, str]:
+        variables = dict(environment.environment_variables) | self.run_config.environment_variables
         secrets = secrets_path(workspace.config_path)
         if secrets is not None:
             # The job opens the workspace from its URIs, without the config folder that
@@ -142,6 +181,7 @@ class ScriptRunConfig:
                 target without one.
             BackendError: the target could not start the job (the run is then Failed).
         """
+        self.run_config.check()
         script = self._checked_script()
         for reference in data_references(self.arguments):
             Datastore.get(experiment.workspace, reference["datastore"])  # NotFoundError now
@@ -174,6 +214,7 @@ class ScriptRunConfig:
                 COMPUTE_KEY: target.name,
                 ENVIRONMENT_KEY: environment.name,
                 ENVIRONMENT_HASH_KEY: environment.spec_hash(),
+                ENVIRONMENT_SPEC_KEY: json.dumps(environment_summary(environment)),
             },
             heartbeat_timeout=self.heartbeat_timeout_s,
         )

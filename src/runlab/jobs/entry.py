@@ -179,18 +179,12 @@ class JobEntry:
 
     def _run_script(self) -> tuple[RunStatus, dict[str, Any] | None]:
         self._set_status(RunStatus.PREPARING)
-        python = self._prepare_environment()
-        self._set_status(RunStatus.STARTING)
-        restore_snapshot(self.workspace.artifacts, self.spec.snapshot_id, self.workdir)
-        (self.workdir / OUTPUTS_DIR).mkdir(exist_ok=True)
-        arguments = self._resolve_arguments()
-        self.run.add_properties(
-            {ARGUMENTS_KEY: json.dumps(arguments)}
-            | {param_key(name): value for name, value in named_parameters(arguments).items()}
-        )
-        self._check_canceled()
-        self._set_status(RunStatus.RUNNING)
-        exit_code = self._spawn_and_wait(python, arguments)
+        from runlab.environments.cache import in_use
+
+        python, location = self._prepare_environment()
+        # Marked in use until the script ends, so `runlab environment prune` leaves it.
+        with in_use(location):
+            exit_code = self._start_and_run(python)
         if self.canceled.is_set():
             raise _Canceled
         self._set_status(RunStatus.FINALIZING)
@@ -205,6 +199,20 @@ class JobEntry:
             "exit_code": exit_code,
             "stderr_tail": tail,
         }
+
+    def _start_and_run(self, python: str) -> int:
+        """From Starting to the script's exit code."""
+        self._set_status(RunStatus.STARTING)
+        restore_snapshot(self.workspace.artifacts, self.spec.snapshot_id, self.workdir)
+        (self.workdir / OUTPUTS_DIR).mkdir(exist_ok=True)
+        arguments = self._resolve_arguments()
+        self.run.add_properties(
+            {ARGUMENTS_KEY: json.dumps(arguments)}
+            | {param_key(name): value for name, value in named_parameters(arguments).items()}
+        )
+        self._check_canceled()
+        self._set_status(RunStatus.RUNNING)
+        return self._spawn_and_wait(python, arguments)
 
     def _resolve_arguments(self) -> list[str]:
         """The script's arguments, with each data reference made a local path; records on
@@ -247,7 +255,9 @@ class JobEntry:
             self.run.add_properties({INPUTS_KEY: json.dumps(inputs)})
         return resolved
 
-    def _prepare_environment(self) -> str:
+    def _prepare_environment(self) -> tuple[str, Path | None]:
+        """The interpreter to run the script with, and the built environment's folder (None
+        for a user-managed one)."""
         from runlab.environments import Environment, UvEnvironmentBuilder
 
         environment = Environment.from_dict(self.spec.environment)
@@ -258,7 +268,7 @@ class JobEntry:
                 log.flush()
 
             resolved = UvEnvironmentBuilder().resolve(environment, write)
-        return str(resolved.python)
+        return str(resolved.python), resolved.location
 
     def _spawn_and_wait(self, python: str, arguments: list[str]) -> int:
         environment = (

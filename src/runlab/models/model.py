@@ -231,6 +231,12 @@ class Model:
         return self._record.id
 
     @property
+    def url(self) -> str:
+        """Where the version's files are: ``<artifact root>/models/<name>/<version>`` (the
+        SDK's ``model.url``; a server-backed workspace's root is the server's URL)."""
+        return f"{self._workspace.artifact_uri.rstrip('/')}/{model_prefix(self._record)}"
+
+    @property
     def tags(self) -> dict[str, str]:
         """Mutable labels (as of the last change made through this object)."""
         return dict(self._record.tags)

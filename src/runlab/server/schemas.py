@@ -16,6 +16,7 @@ __all__ = [
     "ComputeTargetUpdateIn",
     "DatastoreIn",
     "DescriptionIn",
+    "EnvironmentVersionIn",
     "ExperimentIn",
     "LastValuesIn",
     "MetricBatchIn",
@@ -152,3 +153,9 @@ class ComputeTargetUpdateIn(BaseModel):
 
     config: dict[str, Any] | None = None
     state: dict[str, Any] | None = None
+
+
+class EnvironmentVersionIn(BaseModel):
+    """An environment spec to register (see ``create_environment_version``)."""
+
+    spec: dict[str, Any]

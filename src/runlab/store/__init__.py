@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from runlab.store.base import (
     ComputeTargetStore,
     DatastoreStore,
+    EnvironmentStore,
     MetadataStore,
     MetricStore,
     ModelRegistryStore,
@@ -23,6 +24,7 @@ __all__ = [
     "BaseStore",
     "ComputeTargetStore",
     "DatastoreStore",
+    "EnvironmentStore",
     "MetadataStore",
     "MetricStore",
     "ModelRegistryStore",

@@ -14,6 +14,7 @@ from typing import Any, Unpack
 from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.entities.datastore import DatastoreRecord
+from runlab.entities.environment import EnvironmentRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
@@ -39,6 +40,12 @@ def _filters_json(filters: RunFilters) -> dict[str, Any]:
 def _version(version: object) -> str:
     if isinstance(version, bool) or not isinstance(version, int):
         raise ValidationError(f"a model version is an int, not {version!r}")
+    return str(version)
+
+
+def _environment_version(version: object) -> str:
+    if type(version) is not int or version < 1:
+        raise ValidationError(f"an environment version is an int >= 1, not {version!r}")
     return str(version)
 
 
@@ -397,6 +404,26 @@ class RestMetadataStore(MetadataStore):
     def delete_compute_target(self, name: str) -> None:
         """See :meth:`MetadataStore.delete_compute_target`."""
         self._call("DELETE", self._target_path(name))
+
+    # -- environments --------------------------------------------------------------------
+
+    def create_environment_version(self, name: str, spec: Mapping[str, Any]) -> EnvironmentRecord:
+        """See :meth:`MetadataStore.create_environment_version`."""
+        path = f"/environments/{segment(name, 'an environment name')}/versions"
+        body = {"spec": json_object(spec, f"the spec of environment {name!r}")}
+        return wire.environment_from_json(self._call("POST", path, body))
+
+    def get_environment_version(self, name: str, version: int | None = None) -> EnvironmentRecord:
+        """See :meth:`MetadataStore.get_environment_version`."""
+        path = f"/environments/{segment(name, 'an environment name')}/versions/"
+        path += "latest" if version is None else _environment_version(version)
+        return wire.environment_from_json(self._call("GET", path))
+
+    def list_environment_versions(self, name: str | None = None) -> list[EnvironmentRecord]:
+        """See :meth:`MetadataStore.list_environment_versions`."""
+        params = {} if name is None else {"name": name}
+        items = self._call("GET", "/environments", **params)
+        return [wire.environment_from_json(item) for item in items]
 
     # -- lifetime ------------------------------------------------------------------------
 

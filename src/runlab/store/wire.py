@@ -26,6 +26,7 @@ from runlab.entities import (
 )
 from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.entities.datastore import DatastoreRecord
+from runlab.entities.environment import EnvironmentRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 
@@ -38,13 +39,21 @@ __all__ = [
     "encode_histories",
     "encode_last_values",
     "encode_metrics",
+    "environment_from_json",
     "experiment_from_json",
     "model_from_json",
     "record_to_json",
     "run_from_json",
 ]
 
-Record = ExperimentRecord | RunRecord | ModelRecord | DatastoreRecord | ComputeTargetRecord
+Record = (
+    ExperimentRecord
+    | RunRecord
+    | ModelRecord
+    | DatastoreRecord
+    | ComputeTargetRecord
+    | EnvironmentRecord
+)
 
 
 def record_to_json(record: Record) -> dict[str, Any]:
@@ -92,6 +101,11 @@ def datastore_from_json(data: Mapping[str, Any]) -> DatastoreRecord:
 def compute_target_from_json(data: Mapping[str, Any]) -> ComputeTargetRecord:
     """The compute target that :func:`record_to_json` wrote."""
     return ComputeTargetRecord(**_fields(ComputeTargetRecord, data))
+
+
+def environment_from_json(data: Mapping[str, Any]) -> EnvironmentRecord:
+    """The environment version that :func:`record_to_json` wrote."""
+    return EnvironmentRecord(**_fields(EnvironmentRecord, data))
 
 
 def encode_metrics(metrics: Sequence[Metric]) -> dict[str, list[Any]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from runlab.testing.compute_target_store import ComputeTargetStoreContract
 from runlab.testing.datastore_store import DatastoreStoreContract
+from runlab.testing.environment_store import EnvironmentStoreContract
 from runlab.testing.metric_store import MetricStoreContract
 from runlab.testing.model_registry_store import ModelRegistryStoreContract
 from runlab.testing.run_store import RunStoreContract
@@ -31,5 +32,6 @@ class MetadataStoreContract(
     ModelRegistryStoreContract,
     DatastoreStoreContract,
     ComputeTargetStoreContract,
+    EnvironmentStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

@@ -8,6 +8,7 @@ import os
 import secrets
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -221,6 +222,23 @@ class Run(MetricLogging):
         """The run's details in the SDK's shape: runId, status, times, target, tags,
         properties, log files, and the error for a failed run."""
         return details_in_sdk_shape(self._refresh(), self._files.names(LOGS_DIR))
+
+    def get_portal_url(self) -> str:
+        """The run's page in the web UI (``<server>/ui/runs/<id>``) for a workspace served by
+        ``runlab server``; otherwise a sentence saying how to see it there.
+
+        Example:
+            >>> print(run.get_portal_url())  # doctest: +SKIP
+            http://127.0.0.1:8765/ui/runs/mnist_1733600000_0a1b2c3d
+        """
+        page = f"/ui/runs/{urllib.parse.quote(self.id, safe='')}"
+        server = self._experiment.workspace.server_url
+        if server is not None:
+            return server.rstrip("/") + page
+        return (
+            f"no runlab server is known for this workspace: start one with `runlab server` "
+            f"and open {page} there"
+        )
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import INPUTS_KEY, RunRecord, RunStatus, param_name
+from runlab.entities import (
+    ARGUMENTS_KEY,
+    COMPUTE_KEY,
+    ENVIRONMENT_KEY,
+    ENVIRONMENT_SPEC_KEY,
+    INPUTS_KEY,
+    SCRIPT_KEY,
+    RunRecord,
+    RunStatus,
+    param_name,
+)
 from runlab.entities.labels import labels_match
 from runlab.errors import ValidationError
 
@@ -62,9 +72,30 @@ def details_in_sdk_shape(record: RunRecord, log_files: list[str]) -> dict[str, A
         "outputDatasets": [],
         "logFiles": {name: name for name in log_files},
     }
+    if SCRIPT_KEY in record.properties:
+        details["runDefinition"] = run_definition(record)
     if record.error_details:
         details["error"] = {"error": dict(record.error_details)}
     return details
+
+
+def run_definition(record: RunRecord) -> dict[str, Any]:
+    """What a submitted run ran (``get_details()["runDefinition"]``): its script, its
+    arguments (data references as the local paths the job got, once it started), its
+    target, its environment, one node."""
+    properties = record.properties
+    environment = properties.get(ENVIRONMENT_SPEC_KEY)
+    return {
+        "script": properties[SCRIPT_KEY],
+        "arguments": json.loads(properties.get(ARGUMENTS_KEY, "[]")),
+        "target": properties.get(COMPUTE_KEY, record.target),
+        "environment": (
+            json.loads(environment)
+            if environment is not None
+            else {"name": properties.get(ENVIRONMENT_KEY)}
+        ),
+        "nodeCount": 1,
+    }
 
 
 def failure_details(

@@ -18,9 +18,13 @@ from runlab.entities import workspace_config
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 from runlab.store import MetadataStore, open_metadata_store
 
+NO_SUBSCRIPTION = "none (runlab has no subscriptions)"
+"""What :attr:`Workspace.subscription_id` says."""
+
 if TYPE_CHECKING:
     from runlab.compute import ComputeTarget
     from runlab.data import Datastore
+    from runlab.environments import Environment
     from runlab.tracking.experiment import Experiment
 
 __all__ = ["CONFIG_DIR", "CONFIG_FILE", "Workspace"]
@@ -359,23 +363,25 @@ class Workspace:
         return socket.gethostname()
 
     @property
-    def resource_group(self) -> str | None:
+    def resource_group(self) -> str:
         """What holds the workspace, for SDK code that prints ``ws.resource_group``: the
         server's URL for a server-backed workspace; else the folder holding its config
-        (the folder that contains ``.runlab/``, or a plain ``config.json``); None for a
-        workspace opened from its URIs alone (``from_dict``, inside a job)."""
+        (the folder that contains ``.runlab/``, or a plain ``config.json``); the metadata
+        store's URI (password masked) for a workspace opened from its URIs alone
+        (``from_dict``, inside a job)."""
         if self.server_url is not None:
             return self.server_url
         if self._config_path is None:
-            return None
+            return self.store.uri
         folder = self._config_path.parent
         return str(folder.parent if folder.name == CONFIG_DIR else folder)
 
     @property
-    def subscription_id(self) -> str | None:
-        """Always None: runlab has no subscriptions or billing accounts. Kept so SDK code
-        that prints ``ws.subscription_id`` runs."""
-        return None
+    def subscription_id(self) -> str:
+        """Always ``"none (runlab has no subscriptions)"``: runlab has no subscriptions or
+        billing accounts. A string, so SDK code that prints or concatenates
+        ``ws.subscription_id`` runs."""
+        return NO_SUBSCRIPTION
 
     def job_token(self) -> str | None:
         """The bearer token jobs of a server-backed workspace need to report back: the one
@@ -434,6 +440,14 @@ class Workspace:
         from runlab.data import Datastore
 
         Datastore.set_default(self, name)
+
+    @property
+    def environments(self) -> dict[str, Environment]:
+        """The latest version of every registered environment (``env.register(ws)``), by
+        name."""
+        from runlab.environments import Environment  # layer 1, loaded when first asked
+
+        return Environment.list(self)
 
     @property
     def compute_targets(self) -> dict[str, ComputeTarget]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.compute.ray.status import ClusterStatus, read_status
+from runlab.entities.numbers import whole_number
 from runlab.errors import BackendError
 
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ class ClusterInfoMixin:
     def wait_for_completion(
         self,
         show_output: bool = False,
-        min_node_count: int | None = None,
-        timeout_in_minutes: float = 20,
+        min_node_count: int | str | None = None,
+        timeout_in_minutes: float | str = 20,
     ) -> ClusterStatus:
         """Wait until the cluster answers and has at least ``min_node_count`` nodes (default:
         its ``min_nodes``).
@@ -91,7 +92,14 @@ class ClusterInfoMixin:
         """
         config = self.provisioning
         wanted = (
-            min_node_count if min_node_count is not None else (config.min_nodes if config else 0)
+            whole_number(min_node_count, "min_node_count")
+            if min_node_count is not None
+            else (config.min_nodes if config else 0)
+        )
+        timeout_in_minutes = (
+            whole_number(timeout_in_minutes, "timeout_in_minutes")
+            if isinstance(timeout_in_minutes, str)
+            else timeout_in_minutes
         )
         deadline = time.monotonic() + timeout_in_minutes * 60
         last = None

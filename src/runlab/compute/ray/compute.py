@@ -39,6 +39,7 @@ from runlab.compute.ray._workspace import (
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.entities import JobSpec, workspace_config
 from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.numbers import whole_number
 from runlab.errors import AlreadyExistsError, BackendError, NotFoundError, ValidationError
 
 __all__ = ["KIND", "RayCompute", "WorkspaceLike"]
@@ -95,9 +96,9 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
     @staticmethod
     def provisioning_configuration(
         vm_size: str | None = "STANDARD_D2_V2",
-        min_nodes: int = 0,
-        max_nodes: int = 4,
-        idle_seconds_before_scaledown: int = 120,
+        min_nodes: int | str = 0,
+        max_nodes: int | str = 4,
+        idle_seconds_before_scaledown: int | str = 120,
         vm_priority: str = "dedicated",
         *,
         cpu: int | None = None,
@@ -288,9 +289,9 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
 
     def update(
         self,
-        min_nodes: int | None = None,
-        max_nodes: int | None = None,
-        idle_seconds_before_scaledown: int | None = None,
+        min_nodes: int | str | None = None,
+        max_nodes: int | str | None = None,
+        idle_seconds_before_scaledown: int | str | None = None,
     ) -> None:
         """Change the scale settings of a cluster runlab created; the autoscaler follows
         within a few seconds.
@@ -303,12 +304,16 @@ class RayCompute(ClusterInfoMixin, ComputeTarget):
             raise ValidationError(f"{self.name!r} is attached: scale it where it was made")
         changed = dataclasses.replace(
             config,
-            min_nodes=config.min_nodes if min_nodes is None else min_nodes,
-            max_nodes=config.max_nodes if max_nodes is None else max_nodes,
+            min_nodes=config.min_nodes
+            if min_nodes is None
+            else whole_number(min_nodes, "min_nodes"),
+            max_nodes=config.max_nodes
+            if max_nodes is None
+            else whole_number(max_nodes, "max_nodes"),
             idle_seconds_before_scaledown=(
                 config.idle_seconds_before_scaledown
                 if idle_seconds_before_scaledown is None
-                else idle_seconds_before_scaledown
+                else whole_number(idle_seconds_before_scaledown, "idle_seconds_before_scaledown")
             ),
         )
         changed.check()

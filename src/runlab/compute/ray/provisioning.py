@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from runlab.entities.numbers import whole_number
 from runlab.errors import ValidationError
 
 __all__ = ["VM_SIZES", "NodeShape", "RayProvisioningConfiguration"]
@@ -76,9 +77,9 @@ class RayProvisioningConfiguration:
     def build(
         cls,
         vm_size: str | None = "STANDARD_D2_V2",
-        min_nodes: int = 0,
-        max_nodes: int = 4,
-        idle_seconds_before_scaledown: int = 120,
+        min_nodes: int | str = 0,
+        max_nodes: int | str = 4,
+        idle_seconds_before_scaledown: int | str = 120,
         vm_priority: str = "dedicated",
         *,
         cpu: int | None = None,
@@ -94,6 +95,12 @@ class RayProvisioningConfiguration:
         Raises:
             ValidationError: an unknown size, min_nodes > max_nodes, a negative count, ...
         """
+        # Notebooks read these from environment variables: "2" is taken as 2, as the SDK did.
+        min_nodes = whole_number(min_nodes, "min_nodes")
+        max_nodes = whole_number(max_nodes, "max_nodes")
+        idle_seconds_before_scaledown = whole_number(
+            idle_seconds_before_scaledown, "idle_seconds_before_scaledown"
+        )
         if vm_size is None:
             if cpu is None:
                 raise ValidationError("give a vm_size, or the node's shape with cpu=")

@@ -9,7 +9,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["datastores", "experiments", "metadata", "metrics", "model_versions", "runs"]
+__all__ = [
+    "datastores",
+    "environment_versions",
+    "experiments",
+    "metadata",
+    "metrics",
+    "model_versions",
+    "runs",
+]
 
 metadata = sa.MetaData()
 
@@ -126,4 +134,16 @@ compute_targets = sa.Table(
     sa.Column("config", Json, nullable=False),
     sa.Column("state", Json, nullable=False),
     sa.Column("created_time", sa.Double, nullable=False),
+)
+
+# One row per registered environment version (env.register(ws)): its spec as JSON.
+environment_versions = sa.Table(
+    "environment_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("spec", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_environment_versions_name_version"),
 )

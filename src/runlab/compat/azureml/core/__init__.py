@@ -10,7 +10,7 @@ from runlab import __version__ as VERSION
 from runlab.compute import ComputeTarget
 from runlab.data import Datastore
 from runlab.environments import Environment
-from runlab.jobs import ScriptRunConfig
+from runlab.jobs import RunConfiguration, ScriptRunConfig
 from runlab.models import Model
 from runlab.tracking import Experiment, Run, Workspace
 
@@ -22,6 +22,7 @@ __all__ = [
     "Experiment",
     "Model",
     "Run",
+    "RunConfiguration",
     "ScriptRunConfig",
     "Workspace",
 ]
