@@ -96,7 +96,7 @@ def _table(text: str, delimiter: str, partial: bool) -> list[list[str]]:
     rows: list[list[str]] = []
     for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter):
         rows.append(row)
-        if len(rows) > PREVIEW_ROWS:
+        if len(rows) > PREVIEW_ROWS + 1:  # the header, the rows shown, one more
             break
     return rows
 
@@ -130,7 +130,8 @@ def preview(artifacts: ArtifactStore, key: str, name: str) -> Preview:
         text = text[text.index("\n") + 1 :]  # from the first whole line
     if suffix in _TABLE_DELIMITERS:
         rows = _table(text, _TABLE_DELIMITERS[suffix], partial)
-        return Preview(name, "table", size, rows=rows, partial=partial or len(rows) > PREVIEW_ROWS)
+        cut = partial or len(rows) > PREVIEW_ROWS + 1
+        return Preview(name, "table", size, rows=rows[: PREVIEW_ROWS + 1], partial=cut)
     language = _language(suffix)
     if language == "json" and not partial:
         text = _pretty_json(text)
