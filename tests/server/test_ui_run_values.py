@@ -19,7 +19,7 @@ require_browser()
 from pathlib import Path
 from typing import Any
 
-from uiruns import SCRIPT_FILES, every_kind_run, script_run
+from uiruns import SCRIPT_FILES, SPIKE_STEP, every_kind_run, long_run, script_run
 
 from runlab.tracking import Workspace
 
@@ -156,3 +156,30 @@ def test_script_carrying_names_tags_metrics_and_files_never_run(
     wait_js(page, LOADED)
     assert page.evaluate("window.__pwned") is None
     screenshot(page, tmp_path, "scripts-run")
+
+
+def test_a_run_of_20_metrics_of_100000_steps_loads_downsampled_and_zooms_finer(
+    page: Any, server_url: str, served_workspace: Workspace, tmp_path: Path
+) -> None:
+    run = long_run(served_workspace, metrics=20, steps=100_000)
+    page.goto(f"{server_url}/ui/runs/{run.id}")
+    wait_js(page, LOADED, timeout=120)
+    charts = page.evaluate(
+        "Array.from(document.querySelectorAll('#charts .chart')).map("
+        "c => [c.dataset.metric, c.dataset.sampled, c.data[0].x.length])"
+    )
+    assert len(charts) == 20
+    assert all(sampled == "true" and 1000 <= points <= 2000 for _, sampled, points in charts)
+    assert 50.0 in page.evaluate("document.getElementById('chart-m0').data[0].y")
+    screenshot(page, tmp_path, "run-long")
+
+    page.evaluate(
+        "s => Plotly.relayout('chart-m0', {'xaxis.range': [s - 500, s + 500]})", SPIKE_STEP
+    )
+    wait_js(page, "() => document.getElementById('chart-m0').dataset.zoomPoints !== undefined")
+    chart = page.evaluate(
+        "(() => { const c = document.getElementById('chart-m0');"
+        " return [c.dataset.sampled, c.data[0].x[0], c.data[0].x.length]; })()"
+    )
+    assert chart == ["false", SPIKE_STEP - 501, 1003], "the zoomed view has every point"
+    screenshot(page, tmp_path, "run-long-zoomed")

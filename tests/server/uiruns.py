@@ -8,6 +8,7 @@ import io
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 from runlab.tracking import Experiment, Run, Workspace
 
@@ -95,4 +96,33 @@ def script_run(workspace: Workspace) -> Run:
     for name, data in SCRIPT_FILES.items():
         run.upload_file(name, io.BytesIO(data))
     run.fail(SCRIPTS[1])
+    return run
+
+
+SPIKE_STEP = 77_777
+"""The one step of each long history whose value (50) stands out: a downsampled chart must
+keep it."""
+
+
+def long_run(workspace: Workspace, metrics: int, steps: int) -> Run:
+    """A completed run with ``metrics`` metrics (``m0``...) of ``steps`` steps each, written
+    by one bulk SQL statement in the workspace's SQLite store (``log_metrics`` would take
+    minutes); a falling curve with one spike at :data:`SPIKE_STEP`."""
+    run = Experiment(workspace, "long").start_logging()
+    run.complete()
+    store: Any = workspace.store
+    names = " UNION ALL ".join(f"SELECT 'm{index}' AS name" for index in range(metrics))
+    sql = f"""
+        INSERT INTO metrics (run_pk, name, step, kind, number, text, timestamp, description)
+        WITH RECURSIVE steps(step) AS (
+            SELECT 0 UNION ALL SELECT step + 1 FROM steps WHERE step + 1 < ?
+        )
+        SELECT r.id, n.name, steps.step, 0,
+               CASE WHEN steps.step = {SPIKE_STEP} THEN 50.0 ELSE 1.0 / (1 + steps.step) END,
+               NULL, r.created_time + steps.step, NULL
+        FROM runs AS r CROSS JOIN ({names}) AS n CROSS JOIN steps
+        WHERE r.run_id = ?
+    """
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(sql, (steps, run.id))
     return run

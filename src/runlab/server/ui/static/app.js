@@ -312,8 +312,9 @@ var runlab = (function () {
   function zoomed(chart, name, change, drawn, base) {
     // Ask for the steps in view at full resolution (down to the chart's width), or the
     // overview again when the zoom is reset.
-    var start = change["xaxis.range[0]"];
-    var end = change["xaxis.range[1]"];
+    var range = change["xaxis.range"] || [change["xaxis.range[0]"], change["xaxis.range[1]"]];
+    var start = range[0];
+    var end = range[1];
     var reset = change["xaxis.autorange"];
     if (start === undefined && !reset) { return; }
     var query = "?name=" + encodeURIComponent(name);
