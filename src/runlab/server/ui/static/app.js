@@ -16,6 +16,16 @@ var runlab = (function () {
 
   function plotReady() { return typeof window.Plotly !== "undefined"; }
 
+  function plotlyLoaded() {
+    // A page may load plotly.js deferred (its text shows first); the charts wait for it.
+    return new Promise(function (resolve) {
+      var script = document.getElementById("plotly-js");
+      if (plotReady() || !script) { resolve(); return; }
+      script.addEventListener("load", resolve);
+      script.addEventListener("error", resolve);
+    });
+  }
+
   function layout(title, xTitle) {
     return {
       title: { text: title }, margin: { l: 50, r: 20, t: 40, b: 40 }, height: 300,
@@ -351,8 +361,9 @@ var runlab = (function () {
 
     function poll() {
       var wasEnded = endedSeen;
-      var asks = [getJSON(base), getJSON(metricsURL()), getJSON(base + "/values")];
+      var asks = [getJSON(base), getJSON(metricsURL()), getJSON(base + "/values"), plotlyLoaded()];
       if (log) { asks.push(getJSON(base + "/log?offset=" + logOffset)); }
+      var LOG = 4;
       Promise.all(asks)
         .then(function (answers) {
           var state = answers[0];
@@ -367,11 +378,11 @@ var runlab = (function () {
             drawValues(values, answers[2], runId);
           }
           if (log) {
-            if (answers[3].text) {
-              log.textContent = (log.textContent + answers[3].text).slice(-LOG_KEEP);
+            if (answers[LOG].text) {
+              log.textContent = (log.textContent + answers[LOG].text).slice(-LOG_KEEP);
               log.scrollTop = log.scrollHeight;
             }
-            logOffset = answers[3].offset;
+            logOffset = answers[LOG].offset;
           }
           endedSeen = state.terminal;
           section.dataset.terminal = state.terminal ? "true" : "false";
