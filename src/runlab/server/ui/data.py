@@ -99,8 +99,15 @@ def run_metrics(
     min/max envelope (:func:`.series.series`): ``{name: {"steps", "values", "count",
     "last_step", "sampled"}}``. ``start``/``end`` ask for the steps of a zoomed view;
     ``after`` (JSON ``{name: step}``) for only what a live page has not seen yet."""
-    histories = _store(request).get_metric_histories(run_id, name)
-    drawn = series.series(histories, points=points, start=start, end=end, after=_after(after))
+    drawn = series.run_series(
+        _store(request),
+        run_id,
+        name=name,
+        points=points,
+        start=start,
+        end=end,
+        after=_after(after),
+    )
     return ok(drawn)
 
 

@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runlab.entities import MetricHistory, numeric_histories
+from runlab.store import MetadataStore
 
-__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "downsample", "series"]
+__all__ = ["DEFAULT_POINTS", "MAX_POINTS", "downsample", "run_series", "series"]
 
 DEFAULT_POINTS = 2000
 """Points per series the run page asks for: enough for a chart as wide as a screen, twice."""
@@ -113,5 +114,53 @@ def series(
             "count": len(window_steps),
             "last_step": steps[-1],
             "sampled": len(kept_steps) < len(window_steps),
+        }
+    return drawn
+
+
+def run_series(
+    store: MetadataStore,
+    run_id: str,
+    *,
+    name: str | None = None,
+    points: int = DEFAULT_POINTS,
+    start: float | None = None,
+    end: float | None = None,
+    after: Mapping[str, int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """:func:`series` of the run's metrics (or only ``name``), computed in the store where it
+    can (:meth:`~runlab.store.MetricStore.get_metric_envelopes`: the buckets' extremes
+    without reading every point), else from the histories read whole.
+
+    Raises:
+        NotFoundError: no such run.
+    """
+    points = min(max(points, 2), MAX_POINTS)
+    if after:
+        # What a live page has not seen: from the earliest step it lacks on.
+        start = min(after.values()) + 1 if start is None else start
+    envelopes = store.get_metric_envelopes(run_id, points=points, name=name, start=start, end=end)
+    if envelopes is None:
+        histories = store.get_metric_histories(run_id, name)
+        return series(histories, points=points, start=start, end=end, after=after)
+    drawn: dict[str, dict[str, Any]] = {}
+    for metric_name, envelope in envelopes.items():
+        if after and metric_name not in after:
+            # A metric new to the page: all of it.
+            whole = store.get_metric_envelopes(run_id, points=points, name=metric_name)
+            envelope = (whole or {}).get(metric_name, envelope)
+        elif after:
+            first = bisect.bisect_right(envelope.steps, after[metric_name])
+            if first >= len(envelope.steps):
+                continue
+            envelope = envelope._replace(
+                steps=envelope.steps[first:], values=envelope.values[first:]
+            )
+        drawn[metric_name] = {
+            "steps": envelope.steps,
+            "values": envelope.values,
+            "count": envelope.total,
+            "last_step": envelope.last_step,
+            "sampled": envelope.sampled,
         }
     return drawn
