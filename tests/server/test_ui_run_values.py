@@ -21,7 +21,7 @@ from typing import Any
 
 from uiruns import SCRIPT_FILES, SPIKE_STEP, every_kind_run, long_run, script_run
 
-from runlab.tracking import Workspace
+from runlab.tracking import Experiment, Workspace
 
 __all__ = ["browser", "page", "problems"]  # the fixtures the tests use
 
@@ -183,3 +183,38 @@ def test_a_run_of_20_metrics_of_100000_steps_loads_downsampled_and_zooms_finer(
     )
     assert chart == ["false", SPIKE_STEP - 501, 1003], "the zoomed view has every point"
     screenshot(page, tmp_path, "run-long-zoomed")
+
+
+def test_the_experiment_page_overlays_a_metric_and_plots_it_against_a_parameter(
+    page: Any, server_url: str, served_workspace: Workspace, tmp_path: Path
+) -> None:
+    experiment = Experiment(served_workspace, "sweep-page")
+    for lr, losses in ((0.1, [1.0, 0.4]), (0.01, [1.0, 0.8]), (0.001, [1.0, 0.9])):
+        run = experiment.start_logging()
+        run.add_properties({"param.lr": str(lr)})
+        for loss in losses:
+            run.log("loss", loss)
+            run.log("accuracy", 1 - loss)
+        run.complete()
+
+    page.goto(f"{server_url}/ui/experiments/sweep-page?metric=loss,accuracy")
+    overlay = "document.getElementById('runs-overlay')"
+    wait_js(page, f"() => {overlay}.data && {overlay}.data.length === 3")
+    assert page.evaluate(f"{overlay}.data.map(t => t.y[1]).sort()") == [0.4, 0.8, 0.9]
+    scatter = page.evaluate("document.getElementById('runs-scatter').data[0]")
+    assert sorted(zip(scatter["x"], scatter["y"], strict=True)) == [
+        (0.001, 0.9),
+        (0.01, 0.8),
+        (0.1, 0.4),
+    ]
+    page.select_option("#chart-metric", "accuracy")
+    wait_js(page, f"() => {overlay}.layout.title.text === 'accuracy by step'")
+    assert "chart=accuracy" in page.url and "param=lr" in page.url
+    page.click("th.metric-col a:text-is('accuracy')")  # sort by the column
+    page.wait_for_url("**sort=metric%3Aaccuracy**")
+    assert "chart=accuracy" in page.url
+    numbers = page.evaluate(
+        "Array.from(document.querySelectorAll('#runs tbody tr')).map(r => r.dataset.runId)"
+    )
+    assert len(numbers) == 3
+    screenshot(page, tmp_path, "experiment-charts")

@@ -94,8 +94,11 @@ def runs_page(
     offset: int = 0,
     metric: Annotated[list[str] | None, Query()] = None,
     tagcol: Annotated[list[str] | None, Query()] = None,
+    chart: str = "",
+    param: str = "",
 ) -> Response:
-    """The runs table of an experiment: filtered, sorted and paged in the store."""
+    """The runs table of an experiment: filtered, sorted and paged in the store; the chosen
+    metric of its runs overlaid, and their last values against a parameter."""
     if (answer := check_reader(request)) is not None:
         return answer
     query = views.RunsQuery(
@@ -107,6 +110,8 @@ def runs_page(
         offset=offset,
         metrics=_names(metric or []),
         tag_columns=_names(tagcol or []),
+        chart=chart,
+        param=param,
     )
     page = views.runs_page(_store(request), query)
     context = {

@@ -428,6 +428,65 @@ var runlab = (function () {
     setTimeout(poll, 2 * POLL_MS);
   }
 
+  function runsCharts(dataScript) {
+    // The chosen metric of the page's runs overlaid, and their last values against a
+    // parameter; the choice is kept in the page's URL.
+    if (!dataScript || !plotReady()) { return; }
+    var data = JSON.parse(dataScript.textContent);
+    var metricChoice = document.getElementById("chart-metric");
+    var paramChoice = document.getElementById("chart-param");
+    var overlay = document.getElementById("runs-overlay");
+    var scatter = document.getElementById("runs-scatter");
+    var asked = 0;
+
+    function keep(url) {
+      url.searchParams.set("chart", metricChoice.value);
+      if (paramChoice) { url.searchParams.set("param", paramChoice.value); }
+      return url.toString();
+    }
+
+    function remember() {
+      // In the address, and in the links that sort and page the table.
+      window.history.replaceState(null, "", keep(new URL(window.location.href)));
+      document.querySelectorAll("#runs thead a, .pager a").forEach(function (link) {
+        link.href = keep(new URL(link.href, window.location.href));
+      });
+    }
+
+    function drawOverlay() {
+      var metric = metricChoice.value;
+      var round = asked += 1;
+      Promise.all(data.runs.map(function (run) {
+        return getJSON("/ui/api/runs/" + encodeURIComponent(run.id) + "/metrics?points=500&name=" + encodeURIComponent(metric))
+          .then(function (answer) { return [run, answer[metric]]; });
+      })).then(function (answers) {
+        if (round !== asked) { return; }
+        var lines = answers.filter(function (pair) { return pair[1]; }).map(function (pair) {
+          return { x: pair[1].steps, y: pair[1].values, name: pair[0].name, mode: "lines" };
+        });
+        window.Plotly.react(overlay, lines, layout(metric + " by step", "step"));
+      });
+    }
+
+    function drawScatter() {
+      if (!paramChoice) { return; }
+      var metric = metricChoice.value;
+      var param = paramChoice.value;
+      var shown = data.runs.filter(function (run) { return param in run.params && metric in run.last; });
+      window.Plotly.react(scatter, [{
+        x: shown.map(function (run) { return run.params[param]; }),
+        y: shown.map(function (run) { return run.last[metric]; }),
+        text: shown.map(function (run) { return run.name; }),
+        mode: "markers", type: "scatter", marker: { size: 10 }, name: metric,
+      }], layout("last " + metric + " by " + param, param));
+    }
+
+    metricChoice.addEventListener("change", function () { remember(); drawOverlay(); drawScatter(); });
+    if (paramChoice) { paramChoice.addEventListener("change", function () { remember(); drawScatter(); }); }
+    drawOverlay();
+    drawScatter();
+  }
+
   function comparePage(dataScript) {
     var data = JSON.parse(dataScript.textContent);
     if (!plotReady()) { return; }
@@ -442,5 +501,5 @@ var runlab = (function () {
     window.Plotly.newPlot("scatter", [points], layout((data.metric || "") + " by " + (data.param || ""), data.param || ""));
   }
 
-  return { runPage: runPage, runsTable: runsTable, comparePage: comparePage, drawMetrics: drawMetrics, shown: shown };
+  return { runPage: runPage, runsTable: runsTable, runsCharts: runsCharts, comparePage: comparePage, drawMetrics: drawMetrics, shown: shown };
 })();
