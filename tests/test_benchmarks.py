@@ -55,3 +55,14 @@ def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> Non
         assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
         assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
         assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
+
+
+def test_ui_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the web UI needs the server extra")
+    pytest.importorskip("jinja2", reason="the web UI needs jinja2")
+    output = _run(
+        "ui.py", "--steps", "500", "--metrics", "1", "2", "--runs", "30", "--repeat", "1",
+        "--no-browser", cwd=tmp_path,
+    )  # fmt: skip
+    assert "run page, 2 metrics x 500 steps: server page" in output
+    assert "runs page, 30 runs: server" in output

@@ -12,70 +12,17 @@ from serving import require_server_extra
 
 require_server_extra()
 
+from browsing import browser, page, problems, require_browser, screenshot, wait_js
+
+require_browser()
+
 import io
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from runlab.tracking import Experiment, Run, Workspace
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHARED_SCREENS = Path("/tmp/runlab-ui-screens")
-TIMEOUT_MS = 15_000
-
-pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja2)")
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the browser tests need Playwright: pip install playwright"
-)
-if not os.path.exists(CHROMIUM):
-    pytest.skip(
-        f"the browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium",
-        allow_module_level=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, for this module (no browser download)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
-    """A fresh page (own cookies and downloads) whose failures show up in the test."""
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    new_page = context.new_page()
-    new_page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    new_page.on("pageerror", lambda error: errors.append(str(error)))
-    yield new_page
-    context.close()
-    assert not errors, f"the page's script failed: {errors}"
-
-
-def screenshot(page: Any, tmp_path: Path, name: str) -> Path:
-    """Save the whole page under the test's output, and a copy to look at."""
-    target = tmp_path / "screens" / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
-    SHARED_SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(target, SHARED_SCREENS / target.name)
-    return target
+__all__ = ["browser", "page", "problems"]  # the fixtures the tests use
 
 
 def _trained_run(experiment: Experiment, lr: float, losses: list[float], team: str) -> Run:
@@ -98,7 +45,7 @@ def test_runs_table_filters_and_opens_a_run(
     running.flush()
 
     page.goto(f"{server_url}/ui/")
-    page.click("text=mnist")
+    page.click("#experiments a:text-is('mnist')")
     rows = page.locator("#runs tr.run")
     rows.first.wait_for()
     assert rows.count() == 3
@@ -111,10 +58,11 @@ def test_runs_table_filters_and_opens_a_run(
     running_status = page.locator(f"tr[data-run-id='{running.id}'] .status")
     assert running_status.inner_text() == "Running"
     running.complete()  # the table follows without a reload
-    page.wait_for_function(
+    wait_js(
+        page,
         "id => document.querySelector(`tr[data-run-id='${id}'] .status`).textContent"
         " === 'Completed'",
-        arg=running.id,
+        running.id,
     )
 
     page.select_option("select[name=status]", "Completed")
@@ -148,7 +96,7 @@ def test_a_point_logged_after_the_page_loaded_appears_without_a_reload(
         "() => { const c = document.getElementById('chart-loss');"
         " return c && c.data ? c.data[0].y.length : 0; }"
     )
-    page.wait_for_function(f"({points})() === 1")
+    wait_js(page, f"() => ({points})() === 1")
     assert page.inner_text("#run-status") == "Running"
     assert page.inner_text("#snapshot-id") == "0123abcd"
     assert "fold-1" in page.inner_text("#children")
@@ -158,15 +106,15 @@ def test_a_point_logged_after_the_page_loaded_appears_without_a_reload(
     run.log("loss", 0.25)
     run.upload_file("logs/driver.log", io.BytesIO(b"epoch 1 started\nepoch 2 started\n"))
     run.flush()
-    page.wait_for_function(f"({points})() === 2")
+    wait_js(page, f"() => ({points})() === 2")
     assert page.evaluate("document.getElementById('chart-loss').data[0].y") == [1.5, 0.25]
     assert page.evaluate("document.getElementById('chart-loss').data[0].x") == [0, 1]
     assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"
-    page.wait_for_function("document.getElementById('log').textContent.includes('epoch 2')")
+    wait_js(page, "() => document.getElementById('log').textContent.includes('epoch 2')")
 
     child.complete()
     run.complete()
-    page.wait_for_function("document.getElementById('run-status').textContent === 'Completed'")
+    wait_js(page, "() => document.getElementById('run-status').textContent === 'Completed'")
     assert page.inner_text("#run-ended").endswith("UTC")
     assert page.evaluate("window.__loadedOnce") is True
     screenshot(page, tmp_path, "run-live-after")
@@ -184,7 +132,7 @@ def test_compare_two_runs(
     page.check(f"input[value='{slow.id}']")
     page.click("#compare-button")
     page.wait_for_url("**/ui/compare?**")
-    page.wait_for_function("document.getElementById('scatter').data !== undefined")
+    wait_js(page, "() => document.getElementById('scatter').data !== undefined")
 
     lines = page.evaluate("document.getElementById('overlay').data.map(t => [t.name, t.x, t.y])")
     assert sorted(lines) == sorted(

@@ -64,4 +64,12 @@ def test_the_compare_page_lists_each_runs_parameters(
     assert "other=" not in page.text
 
     charts = httpx.get(f"{server_url}/ui/api/runs/{runs[0].id}/metrics").json()
-    assert charts == {"loss": {"steps": [0, 1, 2], "values": [1.0, None, 0.2]}}
+    assert charts == {
+        "loss": {
+            "steps": [0, 1, 2],
+            "values": [1.0, None, 0.2],
+            "count": 3,
+            "last_step": 2,
+            "sampled": False,
+        }
+    }

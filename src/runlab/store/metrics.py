@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from runlab.entities import Metric, MetricHistory
 from runlab.store.common import BaseStore
 
-__all__ = ["MetricStore"]
+__all__ = ["MetricEnvelope", "MetricStore"]
+
+
+class MetricEnvelope(NamedTuple):
+    """A numeric metric cut to what a chart draws (see
+    :meth:`MetricStore.get_metric_envelopes`).
+
+    Attributes:
+        steps: the steps kept, ascending.
+        values: the value at each; None for a gap (a point that is not a finite number).
+        total: the points of the metric in the window asked for, before any were left out.
+        last_step: the metric's last step (over its whole history).
+        sampled: whether points were left out (each bucket kept its lowest and highest).
+    """
+
+    steps: list[int]
+    values: list[float | None]
+    total: int
+    last_step: int
+    sampled: bool
 
 
 class MetricStore(BaseStore):
@@ -75,3 +94,27 @@ class MetricStore(BaseStore):
             NotFoundError: a run of ``run_ids`` does not exist.
             ValidationError: ``run_ids`` or ``names`` is not a sequence of str.
         """
+
+    def get_metric_envelopes(
+        self,
+        run_id: str,
+        *,
+        points: int,
+        name: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> dict[str, MetricEnvelope] | None:
+        """The run's numeric metrics (or only ``name``) as charts draw them, each at most
+        ``points`` points: a history in the window ``[start, end]`` (one step more each
+        side) longer than that is cut into ``points // 2`` buckets of steps, each keeping
+        its lowest and its highest value, computed in the store without reading every point.
+
+        Returns:
+            ``{name: MetricEnvelope}`` for each metric holding a number, or None: this store
+            has no faster way than :meth:`get_metric_histories` (the caller then reads the
+            histories and cuts them itself). The base class returns None.
+
+        Raises:
+            NotFoundError: no such run.
+        """
+        return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import mimetypes
 import os
 from pathlib import Path
@@ -20,8 +21,9 @@ from runlab.artifacts import vet_path
 from runlab.entities import DRIVER_LOG, RunRecord, run_file_key
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server._deps import ok
-from runlab.server.ui import views
+from runlab.server.ui import previews, run_values, series, views
 from runlab.server.ui._auth import check_reader, check_reader_json
+from runlab.server.ui._render import SAFE_HEADERS
 from runlab.store import MetadataStore
 from runlab.tracking.monitoring import read_log_from
 
@@ -69,10 +71,51 @@ def run_states(request: Request, run: Annotated[list[str] | None, Query()] = Non
     return ok(states)
 
 
+def _after(text: str) -> dict[str, int] | None:
+    if not text:
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict) or not all(
+        isinstance(step, int) and not isinstance(step, bool) for step in decoded.values()
+    ):
+        raise ValidationError('after is a JSON object of metric names and steps: {"loss": 41}')
+    return {str(name): step for name, step in decoded.items()}
+
+
 @router.get("/api/runs/{run_id}/metrics", dependencies=READER)
-def run_metrics(request: Request, run_id: str) -> Response:
-    """The run's numeric metrics, ``{name: {"steps": [...], "values": [...]}}``."""
-    return ok(views.metric_charts(_store(request), run_id))
+def run_metrics(
+    request: Request,
+    run_id: str,
+    name: str | None = None,
+    points: int = series.DEFAULT_POINTS,
+    start: float | None = None,
+    end: float | None = None,
+    after: str = "",
+) -> Response:
+    """The run's numeric metrics (or only ``name``), each at most ``points`` points kept by a
+    min/max envelope (:func:`.series.series`): ``{name: {"steps", "values", "count",
+    "last_step", "sampled"}}``. ``start``/``end`` ask for the steps of a zoomed view;
+    ``after`` (JSON ``{name: step}``) for only what a live page has not seen yet."""
+    drawn = series.run_series(
+        _store(request),
+        run_id,
+        name=name,
+        points=points,
+        start=start,
+        end=end,
+        after=_after(after),
+    )
+    return ok(drawn)
+
+
+@router.get("/api/runs/{run_id}/values", dependencies=READER)
+def run_logged_values(request: Request, run_id: str) -> Response:
+    """The run's lists, rows, tables, images and text values
+    (:func:`.run_values.values_of`)."""
+    return ok(run_values.values_of(_store(request).get_metric_histories(run_id)))
 
 
 @router.get("/api/runs/{run_id}/log", dependencies=READER)
@@ -92,17 +135,45 @@ def run_log(request: Request, run_id: str, offset: int = -1) -> Response:
     return ok({"text": text, "offset": next_offset})
 
 
+def _file_key(request: Request, run_id: str, name: str) -> str:
+    _store(request).get_run(run_id)
+    return run_file_key(run_id, vet_path(name))
+
+
 @router.get("/runs/{run_id}/files/{name:path}")
 def download_file(request: Request, run_id: str, name: str) -> Response:
-    """The run's file ``name``, as a download."""
+    """The run's file ``name``, as a download (never shown by the browser itself)."""
     if (answer := check_reader(request)) is not None:
         return answer
-    _store(request).get_run(run_id)
-    key = run_file_key(run_id, vet_path(name))
-    data = request.app.state.workspace.artifacts.get_bytes(key)
+    data = request.app.state.workspace.artifacts.get_bytes(_file_key(request, run_id, name))
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    filename = os.path.basename(name).replace('"', "")
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    filename = os.path.basename(name).replace('"', "").replace("\\", "")
+    headers = {
+        **SAFE_HEADERS,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return Response(data, media_type=media_type, headers=headers)
+
+
+@router.get("/runs/{run_id}/images/{name:path}")
+def inline_image(request: Request, run_id: str, name: str) -> Response:
+    """The run's image ``name`` to show in a page: only raster types
+    (:data:`.previews.IMAGE_TYPES`), with their own type, ``nosniff`` and a sandbox."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    media_type = previews.image_type(name)
+    if media_type is None:
+        raise ValidationError(
+            f"{name!r} is not shown inline (only {', '.join(previews.IMAGE_TYPES)} are):"
+            " download it instead"
+        )
+    data = request.app.state.workspace.artifacts.get_bytes(_file_key(request, run_id, name))
+    headers = {
+        **SAFE_HEADERS,
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=60",
+    }
     return Response(data, media_type=media_type, headers=headers)
 
 

@@ -12,8 +12,16 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from runlab.entities import DRIVER_LOG, PARAM_PREFIX, SNAPSHOT_ID_KEY, RunStatus, run_prefix
-from runlab.server.ui import views
+from runlab.artifacts import vet_path
+from runlab.entities import (
+    DRIVER_LOG,
+    PARAM_PREFIX,
+    SNAPSHOT_ID_KEY,
+    RunStatus,
+    run_file_key,
+    run_prefix,
+)
+from runlab.server.ui import previews, run_values, views
 from runlab.server.ui._auth import COOKIE, check_reader, login_redirect
 from runlab.server.ui._render import render
 from runlab.store import MetadataStore
@@ -34,9 +42,14 @@ def _names(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
+HOME_RUNS = 10
+"""How many runs the home page lists as running now, and as failed recently."""
+
+
 @router.get("/")
 def experiments_page(request: Request) -> Response:
-    """Every experiment, with its number of runs."""
+    """Every experiment, with its number of runs; what runs now and what failed last,
+    across experiments."""
     if (answer := check_reader(request)) is not None:
         return answer
     store = _store(request)
@@ -44,8 +57,14 @@ def experiments_page(request: Request) -> Response:
         {"record": record, "runs": store.count_runs(experiment_name=record.name)}
         for record in store.list_experiments()
     ]
-    workspace_name = request.app.state.workspace.name
-    return render("experiments.html", {"experiments": experiments, "workspace": workspace_name})
+    going_on = [status for status in RunStatus if not status.is_terminal]
+    context = {
+        "experiments": experiments,
+        "workspace": request.app.state.workspace.name,
+        "running": store.search_runs(statuses=going_on, limit=HOME_RUNS),
+        "failed": store.search_runs(statuses=[RunStatus.FAILED], limit=HOME_RUNS),
+    }
+    return render("experiments.html", context)
 
 
 @router.post("/login")
@@ -75,8 +94,11 @@ def runs_page(
     offset: int = 0,
     metric: Annotated[list[str] | None, Query()] = None,
     tagcol: Annotated[list[str] | None, Query()] = None,
+    chart: str = "",
+    param: str = "",
 ) -> Response:
-    """The runs table of an experiment: filtered, sorted and paged in the store."""
+    """The runs table of an experiment: filtered, sorted and paged in the store; the chosen
+    metric of its runs overlaid, and their last values against a parameter."""
     if (answer := check_reader(request)) is not None:
         return answer
     query = views.RunsQuery(
@@ -88,6 +110,8 @@ def runs_page(
         offset=offset,
         metrics=_names(metric or []),
         tag_columns=_names(tagcol or []),
+        chart=chart,
+        param=param,
     )
     page = views.runs_page(_store(request), query)
     context = {
@@ -99,9 +123,19 @@ def runs_page(
     return render("runs.html", context)
 
 
+def _folders(files: list[str]) -> list[dict[str, object]]:
+    """The run's files grouped by folder (the top one first), for the file browser."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for name in files:
+        folder, _, base = name.rpartition("/")
+        groups.setdefault(folder, []).append({"name": name, "base": base})
+    return [{"folder": folder, "files": groups[folder]} for folder in sorted(groups)]
+
+
 @router.get("/runs/{run_id}")
 def run_page(request: Request, run_id: str) -> Response:
-    """One run: details, live metric charts, live log tail, files, child runs, snapshot."""
+    """One run: details, parameters, tags, properties, error, every kind of logged value,
+    live charts and log tail, a file browser, child runs."""
     if (answer := check_reader(request)) is not None:
         return answer
     store = _store(request)
@@ -110,16 +144,33 @@ def run_page(request: Request, run_id: str) -> Response:
     root = run_prefix(run_id)
     files = [key[len(root) :] for key in artifacts.list_files(root.rstrip("/"))]
     children = store.search_runs(parent_run_id=run_id, order_by="created_time asc")
+    snapshot_id = record.properties.get(SNAPSHOT_ID_KEY)
     context = {
         "record": record,
         "duration": views.format_duration(record.duration()),
         "files": files,
+        "folders": _folders(files),
         "children": children,
-        "snapshot_id": record.properties.get(SNAPSHOT_ID_KEY),
+        "snapshot_id": snapshot_id,
+        "parameters": run_values.parameters_of(record),
         "driver_log": DRIVER_LOG,
         "has_log": DRIVER_LOG in files,
+        "submitted": snapshot_id is not None,
     }
     return render("run.html", context)
+
+
+@router.get("/runs/{run_id}/preview/{name:path}")
+def preview_page(request: Request, run_id: str, name: str) -> Response:
+    """A look at one of the run's files: text, a table, an image; never run
+    (:mod:`.previews`)."""
+    if (answer := check_reader(request)) is not None:
+        return answer
+    record = _store(request).get_run(run_id)
+    key = run_file_key(run_id, vet_path(name))
+    shown = previews.preview(request.app.state.workspace.artifacts, key, name)
+    context = {"record": record, "preview": shown, "limit": previews.PREVIEW_BYTES}
+    return render("preview.html", context)
 
 
 @router.get("/compare")

@@ -17,6 +17,7 @@ from typing import Any
 
 from runlab.entities import (
     RunStatus,
+    finite_number,
     numeric_histories,
     param_key,
     param_name,
@@ -52,6 +53,8 @@ class RunsQuery:
         offset: rows skipped.
         metrics: metric names shown as columns (their last value).
         tag_columns: tag keys shown as columns.
+        chart: the metric whose histories the page overlays ("": the first column).
+        param: the parameter the page's scatter puts on x ("": the first one).
     """
 
     experiment_name: str
@@ -62,6 +65,8 @@ class RunsQuery:
     offset: int = 0
     metrics: tuple[str, ...] = ()
     tag_columns: tuple[str, ...] = ()
+    chart: str = ""
+    param: str = ""
 
     def filters(self) -> dict[str, Any]:
         """The store filters this query means.
@@ -121,6 +126,13 @@ def metric_charts(store: MetadataStore, run_id: str) -> dict[str, dict[str, list
     }
 
 
+def parameters_in(properties: dict[str, str]) -> dict[str, str]:
+    """The ``param.*`` properties of a run, by parameter name."""
+    return {
+        name: value for key, value in properties.items() if (name := param_name(key)) is not None
+    }
+
+
 def runs_page(store: MetadataStore, query: RunsQuery) -> dict[str, Any]:
     """One page of the runs table: the rows, the total count, and the columns shown.
 
@@ -165,12 +177,37 @@ def runs_page(store: MetadataStore, query: RunsQuery) -> dict[str, Any]:
     metric_orders = {
         name: metric_order(name, descending=sorted_by != (name, True)) for name in metrics
     }
+    parameters = {record.run_id: parameters_in(record.properties) for record in records}
+    param_names = sorted({name for names in parameters.values() for name in names})
+    charts = {
+        "runs": [
+            {
+                "id": row["record"].run_id,
+                "name": row["record"].display_name,
+                "params": {
+                    name: _param_value(value)
+                    for name, value in parameters[row["record"].run_id].items()
+                },
+                "last": {
+                    name: value
+                    for name, value in row["metrics"].items()
+                    if finite_number(value) is not None
+                },
+            }
+            for row in rows
+        ],
+        "metrics": list(metrics),
+        "params": param_names,
+        "chart": query.chart if query.chart in metrics else (metrics[0] if metrics else ""),
+        "param": query.param if query.param in param_names else next(iter(param_names), ""),
+    }
     return {
         "rows": rows,
         "total": total,
         "metrics": metrics,
         "tag_columns": tag_columns,
         "metric_orders": metric_orders,
+        "charts": charts,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -20,7 +21,7 @@ from sqlalchemy import exc
 from runlab.entities import Metric, MetricHistory, MetricKind, decode_value, encode_value
 from runlab.errors import NotFoundError
 from runlab.store.common import str_list
-from runlab.store.metrics import MetricStore
+from runlab.store.metrics import MetricEnvelope, MetricStore
 from runlab.store.sql import lookups
 from runlab.store.sql.database import SqlStorePart
 from runlab.store.sql.schema import metrics, runs
@@ -93,6 +94,48 @@ def _statements(paramstyle: str) -> _Statements:
         histories=f"SELECT name, {columns} ORDER BY name, step, id",
         insert=f"INSERT INTO metrics ({', '.join(names)}) VALUES ({', '.join([marker] * 8)})",
     )
+
+
+_ENDLESS = 2**62
+_ENVELOPE_OVERVIEW = (
+    "SELECT name, COUNT(*), COUNT(number) FROM metrics"
+    " WHERE run_pk = ? AND step BETWEEN ? AND ? {name} GROUP BY name ORDER BY name"
+)
+_ENVELOPE_LAST_STEP = "SELECT MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
+_ENVELOPE_POINTS = (
+    "SELECT step, number FROM metrics"
+    " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step, id"
+)
+# SQLite gives a bare column (step) from the row that holds the MIN or MAX of its group.
+_ENVELOPE_BUCKETS = (
+    "SELECT (step - ?) / ? AS bucket, {extreme}(number), step FROM metrics"
+    " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? AND number IS NOT NULL"
+    " GROUP BY bucket"
+)
+
+
+def _envelope(
+    connection: sa.Connection, run_pk: int, name: str, window: tuple[int, int], points: int
+) -> tuple[list[int], list[float | None]]:
+    """The lowest and the highest point of each of ``points // 2`` step buckets of the
+    metric ``name`` in ``window``, in step order (SQLite only)."""
+    low, high = window
+    steps = _fetch_all(
+        connection,
+        "SELECT MIN(step), MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
+        " AND step BETWEEN ? AND ?",
+        (run_pk, name, low, high),
+    )[0]
+    width = max(1, math.ceil((steps[1] - steps[0] + 1) / max(1, points // 2)))
+    kept: dict[int, float | None] = {}
+    for extreme in ("MIN", "MAX"):
+        sql = _ENVELOPE_BUCKETS.format(extreme=extreme)
+        for _, value, step in _fetch_all(
+            connection, sql, (steps[0], width, run_pk, name, low, high)
+        ):
+            kept[step] = value
+    ordered = sorted(kept)
+    return ordered, [kept[step] for step in ordered]
 
 
 def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Select[Any]:
@@ -217,3 +260,44 @@ class SqlMetricStore(SqlStorePart, MetricStore):
         if missing:
             raise NotFoundError(f"no run with id {missing[0]!r} in this workspace")
         return {run_id: found[run_id] for run_id in wanted_runs}
+
+    def get_metric_envelopes(
+        self,
+        run_id: str,
+        *,
+        points: int,
+        name: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> dict[str, MetricEnvelope] | None:
+        """See :meth:`MetricStore.get_metric_envelopes`: computed by SQLite over the metrics'
+        index (None on other databases)."""
+        if self._database.dialect.name != "sqlite":
+            return None
+        points = max(points, 2)
+        window = (
+            -_ENDLESS if start is None else math.floor(start) - 1,
+            _ENDLESS if end is None else math.ceil(end) + 1,
+        )
+
+        def select(connection: sa.Connection) -> dict[str, MetricEnvelope]:
+            run_pk = lookups.run_pk(connection, run_id)
+            named = "AND name = ?" if name is not None else ""
+            parameters = (run_pk, *window, *([name] if name is not None else []))
+            overview = _fetch_all(connection, _ENVELOPE_OVERVIEW.format(name=named), parameters)
+            drawn: dict[str, MetricEnvelope] = {}
+            for metric_name, count, numbers in overview:
+                if not numbers:
+                    continue  # nothing to draw: strings, lists, rows, tables, images
+                last_step = _fetch_all(connection, _ENVELOPE_LAST_STEP, (run_pk, metric_name))
+                if count <= points:
+                    rows = _fetch_all(connection, _ENVELOPE_POINTS, (run_pk, metric_name, *window))
+                    steps, values = [row[0] for row in rows], [row[1] for row in rows]
+                else:
+                    steps, values = _envelope(connection, run_pk, metric_name, window, points)
+                drawn[metric_name] = MetricEnvelope(
+                    steps, values, count, int(last_step[0][0]), count > len(steps)
+                )
+            return drawn
+
+        return self._database.read(f"read the metric envelopes of run {run_id!r}", select)
