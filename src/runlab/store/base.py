@@ -9,6 +9,7 @@ docstring is its contract (all share :class:`~runlab.store.common.BaseStore`'s):
 :class:`ModelRegistryStore`     model versions
 :class:`DatastoreStore`         datastores and the default one
 :class:`ComputeTargetStore`     compute targets
+:class:`DatasetStore`           dataset versions
 ==============================  ===================================================
 
 :class:`MetadataStore` inherits them all: it is what a workspace holds and what callers take.
@@ -24,6 +25,7 @@ contract suite in ``runlab/testing/`` (added to ``MetadataStoreContract``'s base
 from __future__ import annotations
 
 from runlab.store.compute_targets import ComputeTargetStore
+from runlab.store.datasets import DatasetStore
 from runlab.store.datastores import DatastoreStore
 from runlab.store.metrics import MetricStore
 from runlab.store.model_registry import ModelRegistryStore
@@ -31,6 +33,7 @@ from runlab.store.runs import RunFilters, RunOrder, RunStore
 
 __all__ = [
     "ComputeTargetStore",
+    "DatasetStore",
     "DatastoreStore",
     "MetadataStore",
     "MetricStore",
@@ -41,10 +44,12 @@ __all__ = [
 ]
 
 
-class MetadataStore(RunStore, MetricStore, ModelRegistryStore, DatastoreStore, ComputeTargetStore):
+class MetadataStore(
+    RunStore, MetricStore, ModelRegistryStore, DatastoreStore, ComputeTargetStore, DatasetStore
+):
     """Where a workspace keeps everything but files: the union of every concept's interface.
 
     Its contract is theirs: see :class:`~runlab.store.common.BaseStore` (thread and process
     safety, errors), :class:`RunStore`, :class:`MetricStore`, :class:`ModelRegistryStore`,
-    :class:`DatastoreStore` and :class:`ComputeTargetStore`.
+    :class:`DatastoreStore`, :class:`ComputeTargetStore` and :class:`DatasetStore`.
     """

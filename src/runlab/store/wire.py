@@ -25,12 +25,14 @@ from runlab.entities import (
     encode_value,
 )
 from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.dataset import DatasetRecord
 from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 
 __all__ = [
     "compute_target_from_json",
+    "dataset_from_json",
     "datastore_from_json",
     "decode_histories",
     "decode_last_values",
@@ -44,7 +46,14 @@ __all__ = [
     "run_from_json",
 ]
 
-Record = ExperimentRecord | RunRecord | ModelRecord | DatastoreRecord | ComputeTargetRecord
+Record = (
+    ExperimentRecord
+    | RunRecord
+    | ModelRecord
+    | DatastoreRecord
+    | ComputeTargetRecord
+    | DatasetRecord
+)
 
 
 def record_to_json(record: Record) -> dict[str, Any]:
@@ -87,6 +96,11 @@ def model_from_json(data: Mapping[str, Any]) -> ModelRecord:
 def datastore_from_json(data: Mapping[str, Any]) -> DatastoreRecord:
     """The datastore that :func:`record_to_json` wrote."""
     return DatastoreRecord(**_fields(DatastoreRecord, data))
+
+
+def dataset_from_json(data: Mapping[str, Any]) -> DatasetRecord:
+    """The dataset version that :func:`record_to_json` wrote."""
+    return DatasetRecord(**_fields(DatasetRecord, data))
 
 
 def compute_target_from_json(data: Mapping[str, Any]) -> ComputeTargetRecord:

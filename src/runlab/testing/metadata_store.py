@@ -17,6 +17,7 @@ suite has a bug.
 from __future__ import annotations
 
 from runlab.testing.compute_target_store import ComputeTargetStoreContract
+from runlab.testing.dataset_store import DatasetStoreContract
 from runlab.testing.datastore_store import DatastoreStoreContract
 from runlab.testing.metric_store import MetricStoreContract
 from runlab.testing.model_registry_store import ModelRegistryStoreContract
@@ -31,5 +32,6 @@ class MetadataStoreContract(
     ModelRegistryStoreContract,
     DatastoreStoreContract,
     ComputeTargetStoreContract,
+    DatasetStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from runlab.store.base import MetadataStore
 from runlab.store.sql.compute_targets import SqlComputeTargetStore
 from runlab.store.sql.database import SqlDatabase
+from runlab.store.sql.datasets import SqlDatasetStore
 from runlab.store.sql.datastores import SqlDatastoreStore
 from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.model_registry import SqlModelRegistryStore
@@ -21,6 +22,7 @@ class SqlMetadataStore(
     SqlModelRegistryStore,
     SqlDatastoreStore,
     SqlComputeTargetStore,
+    SqlDatasetStore,
     MetadataStore,
 ):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
