@@ -99,13 +99,14 @@ class DatasetStoreContract:
             "files": files,
             "content_hash": content_hash_of(files),
         }
-        for name, changes in [
+        cases: list[tuple[str, dict[str, Any]]] = [
             ("", {}),
             ("x", {"kind": "video"}),
             ("x", {"content_hash": "abc"}),
             ("x", {"files": [{"path": "a"}]}),
             ("x", {"definition": {"bad": float("nan")}}),
-        ]:
+        ]
+        for name, changes in cases:
             with pytest.raises(ValidationError):
                 metadata_store.create_dataset_version(name, **(good | changes))
         assert metadata_store.list_dataset_versions() == []
