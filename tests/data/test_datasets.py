@@ -149,7 +149,7 @@ def test_files_at_urls_are_pinned_and_checked(
     assert registered.files[0]["sha256"] == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert Path(registered.download(tmp_path / "a")[0]).read_text() == "a,b\n1,2\n"
     (folder / "labels.csv").write_text("a,b\n9,9\n")
-    with pytest.raises(DataChangedError, match="labels.csv"):
+    with pytest.raises(DataChangedError, match=r"labels\.csv"):
         Dataset.get_by_name(workspace, "remote").download(tmp_path / "b")
     with pytest.raises(NotFoundError, match="404"):
         Dataset.File.from_files(f"{base}/missing.csv")
