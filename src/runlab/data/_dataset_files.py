@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SNAPSHOT_PREFIX",
     "DataChangedError",
+    "changed_files",
     "check_source",
     "fetch_files",
     "resolve_sources",
@@ -386,3 +387,26 @@ def fetch_files(
             _changed_message(f"{describe}: using files that changed since registration", changed)
         )
     return destinations
+
+
+def changed_files(workspace: Workspace | None, files: Sequence[PinnedFile]) -> list[str]:
+    """The paths (in the dataset) of the pinned files whose bytes are no longer the pinned
+    ones where they came from, or that are gone; read in place, nothing is copied."""
+    storages = _Storages(workspace)
+
+    def current(item: PinnedFile) -> str | None:
+        source = item["source"]
+        try:
+            if "url" in source:
+                return _read_url(source["url"], None)[0]
+            return storages(source["datastore"]).hash_stored(source["path"])
+        except NotFoundError:
+            return None
+
+    with concurrent.futures.ThreadPoolExecutor(_WORKERS) as pool:
+        digests = list(pool.map(current, files))
+    return [
+        str(item["path"])
+        for item, digest in zip(files, digests, strict=True)
+        if digest != item["sha256"]
+    ]

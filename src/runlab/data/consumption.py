@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab.artifacts import safe_local_path, vet_path
+from runlab.data._dataset_files import DataChangedError, changed_files
 from runlab.data.dataset import (
     AbstractDataset,
     FileDataset,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INPUT_DATASETS_ENV",
     "DatasetConsumptionConfig",
+    "check_input_available",
     "materialize_input",
     "read_input_datasets",
 ]
@@ -114,6 +116,28 @@ def _dataset_of(workspace: Workspace, data: Mapping[str, Any]) -> AbstractDatase
         return dataset
     kind = FileDataset if data.get("kind") == "file" else TabularDataset
     return kind(data["definition"], workspace=workspace, allow_changed=allow_changed)
+
+
+def check_input_available(workspace: Workspace, data: Mapping[str, Any]) -> None:
+    """Check that a dataset input of an earlier run can be had again with the same content:
+    its version exists and is snapshotted, or its files are unchanged where they came from.
+
+    Raises:
+        NotFoundError: the dataset version is gone.
+        DataChangedError: its files changed and it has no snapshot; the message names them.
+    """
+    dataset = _dataset_of(workspace, data)
+    if dataset.id is None or dataset.is_snapshot or dataset._allow_changed:
+        return
+    changed = changed_files(workspace, dataset.files)
+    if changed:
+        shown = ", ".join(changed[:10]) + (
+            f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+        )
+        raise DataChangedError(
+            f"dataset {dataset.id} (input {data['input_name']!r}) cannot be had again: its files"
+            f" changed on their datastore and it has no snapshot: {shown}"
+        )
 
 
 def materialize_input(
