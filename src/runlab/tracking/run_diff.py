@@ -133,6 +133,15 @@ def _dataset_label(entry: dict[str, Any] | None) -> str | None:
     return f"{name} ({str(entry.get('content_hash', ''))[:12]})"
 
 
+def _data_parameters(arguments: list[Any] | None) -> set[str]:
+    """The names of ``--name <data input>`` among submitted arguments."""
+    names = set()
+    for flag, value in zip(arguments or [], (arguments or [])[1:], strict=False):
+        if isinstance(flag, str) and flag.startswith("--") and isinstance(value, dict):
+            names.add(flag[2:])
+    return names
+
+
 def diff_runs(workspace: Workspace, a: str, b: str) -> RunDiff:
     """How run ``b`` differs from run ``a`` (see :class:`RunDiff`).
 
@@ -151,10 +160,14 @@ def diff_runs(workspace: Workspace, a: str, b: str) -> RunDiff:
     arguments = None
     if first["arguments"] != second["arguments"]:
         arguments = [first["arguments"], second["arguments"]]
+    # A data input's parameter is a local path that differs from run to run: its data is
+    # compared under datasets (and arguments) instead.
+    data_names = _data_parameters(first["arguments"]) | _data_parameters(second["arguments"])
     parameters = {
         name: [first["parameters"].get(name), second["parameters"].get(name)]
         for name in sorted(set(first["parameters"]) | set(second["parameters"]))
         if first["parameters"].get(name) != second["parameters"].get(name)
+        and name not in data_names
     }
     inputs_a = {item["input_name"]: item for item in first["datasets"]}
     inputs_b = {item["input_name"]: item for item in second["datasets"]}
