@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import shutil
 import subprocess
+import zipfile
 import textwrap
 from pathlib import Path
 
@@ -152,29 +156,63 @@ def test_the_diff_shows_code_and_dataset_changes(
         first.rerun()
 
 
+def _write_wheel(folder: Path, version: str) -> None:
+    """A tiny pure-Python wheel of ``runlab-lockdemo`` at ``version``."""
+    files = {
+        "runlab_lockdemo/__init__.py": f"VERSION = {version!r}\n",
+        f"runlab_lockdemo-{version}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: runlab-lockdemo\nVersion: {version}\n"
+        ),
+        f"runlab_lockdemo-{version}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"runlab_lockdemo-{version}.dist-info/RECORD,,")
+    files[f"runlab_lockdemo-{version}.dist-info/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(folder / f"runlab_lockdemo-{version}-py3-none-any.whl", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+
+
 @pytest.mark.slow
 def test_a_rerun_installs_the_locked_version_not_what_the_loose_spec_resolves_now(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNLAB_ENV_CACHE", str(tmp_path / "env-cache"))
-    folder = tmp_path / "six-src"
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _write_wheel(wheels, "1.0")
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheels))
+    folder = tmp_path / "demo-src"
     folder.mkdir()
     (folder / "train.py").write_text(
-        "import six\nfrom runlab import Run\nRun.get_context().log('six', six.__version__)\n"
+        "import runlab_lockdemo\nfrom runlab import Run\n"
+        "Run.get_context().log('demo', runlab_lockdemo.VERSION)\n"
     )
-    # The spec is loose ("six"); when the run was made, the newest six was 1.15.0.
-    monkeypatch.setenv("UV_EXCLUDE_NEWER", "2020-06-01T00:00:00Z")
-    loose = Environment("loose", pip_packages=["six"])
+    # The spec is loose: any version of the package. When the run was made, 1.0 was newest.
+    loose = Environment("loose", pip_packages=["runlab-lockdemo"])
     original = Experiment(workspace, "locked").submit(
         ScriptRunConfig(folder, "train.py", environment=loose)
     )
     original.wait_for_completion(raise_on_error=True)
-    assert original.get_metrics()["six"] == "1.15.0"
-    # Now "six" resolves to a newer release; the re-run keeps the lock's version.
-    monkeypatch.delenv("UV_EXCLUDE_NEWER")
+    assert original.get_metrics()["demo"] == "1.0"
+    # Now the spec resolves to 2.0 (on a machine without the cached build, as here); the
+    # re-run installs the lock's version.
+    _write_wheel(wheels, "2.0")
+    shutil.rmtree(tmp_path / "env-cache")
     again = original.rerun()
     again.wait_for_completion(raise_on_error=True)
-    assert again.get_metrics()["six"] == "1.15.0"
+    assert again.get_metrics()["demo"] == "1.0"
     lock = again.get_environment_lock()
-    assert lock is not None and lock["packages"]["six"] == "1.15.0"
-    assert "six==1.15.0" in lock["requested"]["pip_packages"]
+    assert lock is not None and lock["packages"]["runlab-lockdemo"] == "1.0"
+    assert "runlab-lockdemo==1.0" in lock["requested"]["pip_packages"]
+    # ... where a new submit of the same loose spec gets 2.0.
+    fresh = Experiment(workspace, "locked").submit(
+        ScriptRunConfig(folder, "train.py", environment=loose)
+    )
+    fresh.wait_for_completion(raise_on_error=True)
+    assert fresh.get_metrics()["demo"] == "2.0"
