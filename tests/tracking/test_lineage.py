@@ -7,8 +7,8 @@ import hashlib
 import json
 import shutil
 import subprocess
-import zipfile
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest

@@ -40,6 +40,10 @@ WORKSPACE_ONLY = {
     "restore_snapshot": "unpacks the snapshot of a submitted job",
     "get": "finds a stored run by id (a class method)",
     "get_context": "returns the run itself (a class method)",
+    "get_lineage": "what a submitted job was traced to (snapshot, lock, datasets, models)",
+    "get_environment_lock": "the packages a submitted job's script ran with",
+    "diff": "compares two stored runs' lineage and metrics",
+    "rerun": "submits a stored job again",
 }
 
 PROTOCOL_MEMBERS = sorted(
