@@ -55,3 +55,12 @@ def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> Non
         assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
         assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
         assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
+
+
+def test_datasets_benchmark_registers_and_reruns(tmp_path: Path) -> None:
+    output = _run(
+        "datasets.py", "--files", "30", "--big-mb", "2", "--submits", "1",
+        "--dir", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    for row in ("register small, hashed", "register big, after upload", "rerun - submit"):
+        assert row in output, output
