@@ -30,11 +30,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tracking import render_table, say
-
 from runlab import Experiment, Workspace
 from runlab.data import Dataset, Datastore
 from runlab.jobs import ScriptRunConfig
+from tracking import render_table, say
 
 SCRIPT = 'from runlab import Run\n\nRun.get_context().log("accuracy", 0.9)\n'
 HEADER = ("workload", "size", "runlab", "sha256sum", "runlab/sha256sum")
