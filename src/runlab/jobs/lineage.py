@@ -65,7 +65,7 @@ def environment_lock(python: str, environment: dict[str, Any]) -> dict[str, Any]
     """
     try:
         answer = subprocess.run(
-            [python, "-I", "-c", _LOCK_CODE],
+            [python, "-c", _LOCK_CODE],
             capture_output=True,
             text=True,
             encoding="utf-8",
