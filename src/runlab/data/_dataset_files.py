@@ -109,13 +109,19 @@ def _matches(parts: Sequence[str], pattern: Sequence[str]) -> bool:
 
 
 def _hash_all(jobs: Iterable[tuple[str, Callable[[], str]]]) -> dict[str, str]:
-    """Run hashing jobs several at a time; the digests by key."""
+    """Run hashing jobs several at a time, each thread taking a share of them in turn (one
+    future per job would cost more than hashing a small file); the digests by key."""
     listed = list(jobs)
     if not listed:
         return {}
-    with concurrent.futures.ThreadPoolExecutor(min(_WORKERS, len(listed))) as pool:
-        digests = list(pool.map(lambda job: job[1](), listed))
-    return {key: digest for (key, _job), digest in zip(listed, digests, strict=True)}
+    workers = min(_WORKERS, len(listed))
+
+    def share(start: int) -> list[tuple[str, str]]:
+        return [(key, job()) for key, job in listed[start::workers]]
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        shares = list(pool.map(share, range(workers)))
+    return {key: digest for done in shares for key, digest in done}
 
 
 class _Storages:
