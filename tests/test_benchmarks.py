@@ -66,3 +66,12 @@ def test_ui_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "run page, 2 metrics x 500 steps: server page" in output
     assert "runs page, 30 runs: server" in output
+
+
+def test_datasets_benchmark_registers_and_reruns(tmp_path: Path) -> None:
+    output = _run(
+        "datasets.py", "--files", "30", "--big-mb", "2", "--submits", "1",
+        "--dir", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    for row in ("register small, hashed", "register big, after upload", "rerun - submit"):
+        assert row in output, output

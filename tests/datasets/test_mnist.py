@@ -1,5 +1,5 @@
 """runlab.datasets.mnist: IDX files, downloads from mirrors on a local HTTP server, the cache,
-the figure and ``runlab dataset get``.
+the figure and ``runlab sample-data get``.
 
 No test here reaches the internet: the default mirrors point at a closed local port, and every
 download names mirrors on the local server. The files are small synthetic ones (``FILES`` is
@@ -520,13 +520,25 @@ def test_a_missing_optional_package_is_named(
 def test_cli_gets_mnist_from_a_folder(synthetic: Synthetic, tmp_path: Path) -> None:
     dest = tmp_path / "dest"
     result = runner.invoke(
-        app, ["dataset", "get", "mnist", "--from", str(synthetic.folder), "--dest", str(dest)]
+        app, ["sample-data", "get", "mnist", "--from", str(synthetic.folder), "--dest", str(dest)]
     )
     assert result.exit_code == 0, result.output
     assert_holds(dest, synthetic)
     rows = [line.split() for line in result.stdout.splitlines()]
     for name in synthetic.raw:
         assert any(row[:1] == [f"{name}.gz"] and row[-1] == "ok" for row in rows)
+
+
+def test_the_old_name_dataset_get_still_works_and_says_where_it_went(
+    synthetic: Synthetic, tmp_path: Path
+) -> None:
+    dest = tmp_path / "dest"
+    result = runner.invoke(
+        app, ["dataset", "get", "mnist", "--from", str(synthetic.folder), "--dest", str(dest)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "runlab sample-data get" in result.stderr
+    assert_holds(dest, synthetic)
 
 
 @pytest.mark.parametrize(
@@ -545,7 +557,7 @@ def test_cli_errors_are_one_line(
         gzip.compress(altered(synthetic.raw[mnist.TRAIN_LABELS]))
     )
     filled = [arg.format(bad=bad, missing=tmp_path / "missing") for arg in args]
-    result = runner.invoke(app, ["dataset", "get", *filled, "--dest", str(tmp_path / "dest")])
+    result = runner.invoke(app, ["sample-data", "get", *filled, "--dest", str(tmp_path / "dest")])
     assert result.exit_code == exit_code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], lines

@@ -41,6 +41,10 @@ WORKSPACE_ONLY = {
     "get": "finds a stored run by id (a class method)",
     "get_context": "returns the run itself (a class method)",
     "get_portal_url": "the run's page in the web UI of the server serving its workspace",
+    "get_lineage": "what a submitted job was traced to (snapshot, lock, datasets, models)",
+    "get_environment_lock": "the packages a submitted job's script ran with",
+    "diff": "compares two stored runs' lineage and metrics",
+    "rerun": "submits a stored job again",
 }
 
 PROTOCOL_MEMBERS = sorted(

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 import runlab
 from runlab.cli import jobs as _jobs  # noqa: F401  (adds run submit|logs|cancel)
+from runlab.cli import lineage as _lineage  # noqa: F401  (adds run lineage|rerun|diff)
 from runlab.cli.compat import compat_app
 from runlab.cli.compute import compute_app
 from runlab.cli.dataset import dataset_app
@@ -20,6 +21,7 @@ from runlab.cli.model import model_app
 from runlab.cli.options import WORKSPACE_ENV, WORKSPACE_HELP, CliState
 from runlab.cli.output import print_error, say
 from runlab.cli.run import run_app
+from runlab.cli.sample_data import sample_data_app
 from runlab.cli.server import serve, token_app
 from runlab.cli.tutorial import tutorial_app
 from runlab.cli.workspace import init_workspace, workspace_app
@@ -103,6 +105,7 @@ app.add_typer(run_app, name="run")
 app.add_typer(model_app, name="model")
 app.add_typer(compute_app, name="compute")
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(sample_data_app, name="sample-data")
 app.add_typer(datastore_app, name="datastore")
 app.add_typer(environment_app, name="environment")
 app.add_typer(compat_app, name="compat")

@@ -17,21 +17,35 @@ credential is needed. At use, the environment variable ``RUNLAB_DATASTORE_<NAME>
 (e.g. ``RUNLAB_DATASTORE_RAW_S3_SECRET``) wins over the file, which is how a job on another
 machine gets them; ``RUNLAB_SECRETS_FILE`` names a secrets file for a workspace opened without
 its config folder.
+
+**Datasets** (:class:`Dataset`): ``Dataset.File.from_files`` and ``Dataset.Tabular.from_*``
+describe data on datastores or at URLs; ``register`` records versions that pin every file's
+size and sha256, checked whenever a version is read (:class:`DataChangedError`).
 """
 
+from runlab.data._dataset_files import DataChangedError
 from runlab.data._manifest import Manifest
 from runlab.data._registry import DEFAULT_DATASTORE_NAME
 from runlab.data._transfer import TransferError
+from runlab.data.consumption import DatasetConsumptionConfig
+from runlab.data.dataset import AbstractDataset, Dataset, FileDataset, MountContext, TabularDataset
 from runlab.data.datastore import Datastore
 from runlab.data.materialize import materialize
 from runlab.data.reference import DataReference, MaterializedReference
 
 __all__ = [
     "DEFAULT_DATASTORE_NAME",
+    "AbstractDataset",
+    "DataChangedError",
     "DataReference",
+    "Dataset",
+    "DatasetConsumptionConfig",
     "Datastore",
+    "FileDataset",
     "Manifest",
     "MaterializedReference",
+    "MountContext",
+    "TabularDataset",
     "TransferError",
     "materialize",
 ]

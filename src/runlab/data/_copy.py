@@ -63,9 +63,16 @@ def _read_all(descriptor: int, size: int) -> bytes:
 def hash_file(path: str | os.PathLike[str], advance: Advance = _ignore) -> str:
     """The sha256 of a local file, as hex."""
     digest = hashlib.sha256()
-    buffer = bytearray(_HASH_CHUNK)
-    view = memoryview(buffer)
     with open(path, "rb", buffering=0) as source:
+        size = os.fstat(source.fileno()).st_size
+        if size < _HASH_CHUNK:
+            # A small file is read whole: a chunk buffer per file would cost more than it.
+            data = _read_all(source.fileno(), size)
+            digest.update(data)
+            advance(len(data))
+            return digest.hexdigest()
+        buffer = bytearray(_HASH_CHUNK)
+        view = memoryview(buffer)
         while count := source.readinto(buffer):
             # hashlib releases the GIL for buffers this big, so threads hash in parallel.
             digest.update(view[:count])

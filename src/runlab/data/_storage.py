@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import os
 import stat
 from collections.abc import Collection, Iterator, Mapping
@@ -25,8 +26,10 @@ from runlab._files import is_partial, walk_files
 from runlab.artifacts import safe_local_path, vet_path
 from runlab.artifacts.fsspec_store import map_exceptions
 from runlab.data._copy import (
+    CHUNK,
     Advance,
     copy_local_file,
+    hash_file,
     write_local_bytes,
 )
 from runlab.data._remote import get_remote, put_remote
@@ -299,6 +302,21 @@ class DatastoreFiles:
             return get_remote(
                 self._fs, self._remote(stored.path), stored.size, target, hashing, advance
             )
+
+    def hash_stored(self, path: str) -> str:
+        """The sha256 of a stored file, read where it is (streamed from an object store).
+
+        Raises:
+            NotFoundError: there is no such file.
+        """
+        with map_exceptions(f"read {path!r} from {self.describe}", _READ_ERRORS):
+            if self.local_root is not None:
+                return hash_file(self._checked(path))
+            digest = hashlib.sha256()
+            with self._fs.open(self._remote(path), "rb") as source:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+            return digest.hexdigest()
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Store ``data`` as the file ``path``, replacing it whole."""

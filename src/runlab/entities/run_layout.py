@@ -16,21 +16,32 @@ from __future__ import annotations
 __all__ = [
     "ARGUMENTS_KEY",
     "COMPUTE_KEY",
+    "DATASET_READ_PREFIX",
     "DRIVER_LOG",
     "DRIVER_LOG_NAME",
     "ENVIRONMENT_HASH_KEY",
     "ENVIRONMENT_KEY",
+    "ENVIRONMENT_LOCK",
+    "ENVIRONMENT_LOCK_KEY",
     "ENVIRONMENT_LOG",
     "ENVIRONMENT_LOG_NAME",
     "ENVIRONMENT_SPEC_KEY",
+    "GIT_COMMIT_KEY",
+    "GIT_DIRTY_KEY",
     "IMAGES_DIR",
     "INPUTS_KEY",
+    "INPUT_DATASETS_KEY",
+    "JOB_DEFINITION_KEY",
     "JOB_HANDLE_KEY",
+    "LINEAGE_DIR",
     "LOGS_DIR",
+    "MODEL_DATASETS_KEY",
     "OUTPUTS_DIR",
     "PARAM_PREFIX",
     "RAY_JOB_LOG",
     "RAY_JOB_LOG_NAME",
+    "RERUN_CHANGES_KEY",
+    "RERUN_OF_KEY",
     "RUNS_DIR",
     "SCRIPT_KEY",
     "SNAPSHOT_ID_KEY",
@@ -69,6 +80,12 @@ ENVIRONMENT_LOG = log_file(ENVIRONMENT_LOG_NAME)
 """``logs/environment.log``: what building the environment printed."""
 RAY_JOB_LOG = log_file(RAY_JOB_LOG_NAME)
 """``logs/ray_job.log``: Ray's log of a job ended by the cluster's monitor."""
+
+LINEAGE_DIR = "lineage"
+"""The folder of what a run's lineage keeps as files."""
+ENVIRONMENT_LOCK = f"{LINEAGE_DIR}/environment.lock.json"
+"""``lineage/environment.lock.json``: every distribution installed in the interpreter that ran
+the script, with its version, the Python version and the platform."""
 
 # --- The run's files in the artifact store ----------------------------------------------
 
@@ -113,6 +130,28 @@ ARGUMENTS_KEY = "runlab.arguments"
 """JSON: the script's arguments, data references resolved to local paths."""
 INPUTS_KEY = "runlab.inputs"
 """JSON: the data references the job got, and the manifest of what each held."""
+
+INPUT_DATASETS_KEY = "runlab.input_datasets"
+"""JSON: the datasets the job read: input name, dataset name, version, id, content hash."""
+DATASET_READ_PREFIX = "runlab.dataset_read."
+"""The prefix of a property per dataset version a run read (``<prefix><name>:<version>``,
+valued with its content hash), so the runs that read a version are one search."""
+JOB_DEFINITION_KEY = "runlab.job_definition"
+"""JSON: what was submitted (script, arguments with their data inputs, environment spec
+without the variables' values, compute target, GPU), which a re-run submits again."""
+ENVIRONMENT_LOCK_KEY = "runlab.environment_lock"
+"""The sha256 of the run's environment lock (the file :data:`ENVIRONMENT_LOCK`)."""
+GIT_COMMIT_KEY = "runlab.git.commit"
+"""The git commit of the source folder when it was submitted, where it is in a repository."""
+GIT_DIRTY_KEY = "runlab.git.dirty"
+"""``"true"`` when the source folder's repository had uncommitted changes, else ``"false"``."""
+RERUN_OF_KEY = "runlab.rerun_of"
+"""The id of the run this run re-ran."""
+RERUN_CHANGES_KEY = "runlab.rerun_changes"
+"""JSON: what the re-run changed (arguments set, compute target)."""
+MODEL_DATASETS_KEY = "runlab.datasets"
+"""JSON (a model version's property): the datasets it was trained on, each name, version,
+id and content hash."""
 
 PARAM_PREFIX = "param."
 """The prefix of the properties that hold the script's named arguments (``--lr 0.1``)."""

@@ -29,9 +29,16 @@ from runlab.entities import (
     JobSpec,
     RunStatus,
 )
+from runlab.entities.run_layout import (
+    DATASET_READ_PREFIX,
+    GIT_COMMIT_KEY,
+    GIT_DIRTY_KEY,
+    JOB_DEFINITION_KEY,
+)
 from runlab.environments import Environment, UvEnvironmentBuilder
 from runlab.errors import NotFoundError, RunlabError, ValidationError
-from runlab.jobs.arguments import check_arguments, data_references
+from runlab.jobs.arguments import check_arguments, data_references, dataset_inputs
+from runlab.jobs.lineage import git_state
 from runlab.jobs.run_configuration import RunConfiguration
 from runlab.tracking import Run
 from runlab.tracking.run import new_run_id
@@ -115,6 +122,10 @@ class ScriptRunConfig:
         self.max_snapshot_bytes = max_snapshot_bytes
         self.max_snapshot_files = max_snapshot_files
         self.heartbeat_timeout_s = heartbeat_timeout_s
+        # Set by a re-run: the stored snapshot to run again (not re-packed) and what the new
+        # run records about what it re-ran.
+        self._snapshot_id: str | None = None
+        self._extra_properties: dict[str, str] = {}
 
     @property
     def compute_target(self) -> str | ComputeTarget:
@@ -161,6 +172,8 @@ class ScriptRunConfig:
         return variables
 
     def _checked_script(self) -> str:
+        if self._snapshot_id is not None:
+            return vet_path(self.script)  # the stored snapshot has it
         source = self.source_directory
         if not source.is_dir():
             raise NotFoundError(f"the source folder {source} does not exist")
@@ -168,6 +181,26 @@ class ScriptRunConfig:
         if not (source / script).is_file():
             raise NotFoundError(f"there is no script {script!r} in the source folder {source}")
         return script
+
+    def _lineage(self, target_name: str, environment: Environment) -> dict[str, str]:
+        """The properties that trace and re-run the job: what was submitted, the git state."""
+        spec = environment.to_dict()
+        # Variables may hold secrets: their names are kept, never their values.
+        spec["environment_variables"] = sorted(spec["environment_variables"])
+        definition = {
+            "script": self.script,
+            "arguments": self.arguments,
+            "environment": spec,
+            "compute_target": target_name,
+            "use_gpu": self.use_gpu,
+            "source_directory": str(self.source_directory.resolve()),
+        }
+        properties = {JOB_DEFINITION_KEY: json.dumps(definition)}
+        git = None if self._snapshot_id is not None else git_state(self.source_directory)
+        if git is not None:
+            properties[GIT_COMMIT_KEY] = git[0]
+            properties[GIT_DIRTY_KEY] = "true" if git[1] else "false"
+        return properties
 
     def submit(self, experiment: Experiment, tags: Mapping[str, str] | None = None) -> Run:
         """Start a run of this config in ``experiment``; it returns at once, the run Queued.
@@ -185,6 +218,13 @@ class ScriptRunConfig:
         script = self._checked_script()
         for reference in data_references(self.arguments):
             Datastore.get(experiment.workspace, reference["datastore"])  # NotFoundError now
+        read_datasets = {}
+        for dataset_input in dataset_inputs(self.arguments):
+            dataset_id = dataset_input.get("dataset_id")
+            if dataset_id is not None:
+                name, _colon, version = str(dataset_id).rpartition(":")
+                version_record = experiment.workspace.store.get_dataset_version(name, int(version))
+                read_datasets[DATASET_READ_PREFIX + version_record.id] = version_record.content_hash
         target = get_compute_target(self.compute_target, experiment.workspace)
         if self.use_gpu and not target.has_gpu():
             raise ValidationError(
@@ -194,14 +234,18 @@ class ScriptRunConfig:
         if isinstance(target, LocalCompute):
             # The job builds its environment on this machine: what it lacks is known now.
             UvEnvironmentBuilder().check(environment)
-        snapshot = pack_folder(
-            self.source_directory,
-            max_bytes=self.max_snapshot_bytes,
-            max_files=self.max_snapshot_files,
-        )
         workspace = experiment.workspace
-        store_snapshot(workspace.artifacts, snapshot)
+        snapshot_id = self._snapshot_id
+        if snapshot_id is None:
+            snapshot = pack_folder(
+                self.source_directory,
+                max_bytes=self.max_snapshot_bytes,
+                max_files=self.max_snapshot_files,
+            )
+            store_snapshot(workspace.artifacts, snapshot)
+            snapshot_id = snapshot.snapshot_id
         run_id = new_run_id(experiment.name)
+        lineage = self._lineage(target.name, environment) | read_datasets
         record = workspace.store.create_run(
             experiment.name,
             run_id,
@@ -209,20 +253,22 @@ class ScriptRunConfig:
             target=target.name,
             tags=tags,
             properties={
-                SNAPSHOT_ID_KEY: snapshot.snapshot_id,
+                SNAPSHOT_ID_KEY: snapshot_id,
                 SCRIPT_KEY: script,
                 COMPUTE_KEY: target.name,
                 ENVIRONMENT_KEY: environment.name,
                 ENVIRONMENT_HASH_KEY: environment.spec_hash(),
                 ENVIRONMENT_SPEC_KEY: json.dumps(environment_summary(environment)),
-            },
+            }
+            | lineage
+            | self._extra_properties,
             heartbeat_timeout=self.heartbeat_timeout_s,
         )
         run = Run(experiment, run_id, _record=record)
         spec = JobSpec(
             run_id=run_id,
             workspace=workspace.to_dict(),
-            snapshot_id=snapshot.snapshot_id,
+            snapshot_id=snapshot_id,
             script=script,
             arguments=list(self.arguments),
             environment=environment.to_dict(),

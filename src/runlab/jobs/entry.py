@@ -32,6 +32,7 @@ from runlab.compute.local import CANCEL_GRACE_S, job_root, stop_request_file
 from runlab.compute.processes import child_creation_flags, interrupt, termination_signals
 from runlab.compute.slots import LocalSlot
 from runlab.data import DataReference, materialize
+from runlab.data.consumption import INPUT_DATASETS_ENV, materialize_input
 from runlab.entities import (
     ARGUMENTS_KEY,
     DRIVER_LOG_NAME,
@@ -43,8 +44,14 @@ from runlab.entities import (
     log_file,
     param_key,
 )
+from runlab.entities.run_layout import (
+    ENVIRONMENT_LOCK,
+    ENVIRONMENT_LOCK_KEY,
+    INPUT_DATASETS_KEY,
+)
 from runlab.errors import InvalidStateError, RunlabError
-from runlab.jobs.arguments import DATA_MARKER, named_parameters
+from runlab.jobs.arguments import DATA_MARKER, DATASET_MARKER, named_parameters
+from runlab.jobs.lineage import environment_lock, lock_hash
 from runlab.tracking import Run, Workspace
 from runlab.tracking.files import RunFiles
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
@@ -141,6 +148,8 @@ class JobEntry:
         self._stop = threading.Event()
         self._log_lock = threading.Lock()
         self.log_uploader = LogUploader(self.workspace.artifacts, spec.run_id, self.logs)
+        # What the script is told about its input datasets (Run.input_datasets), if any.
+        self.inputs_file: Path | None = None
 
     # -- the steps -----------------------------------------------------------------------
 
@@ -182,6 +191,7 @@ class JobEntry:
         from runlab.environments.cache import in_use
 
         python, location = self._prepare_environment()
+        self._record_environment_lock(python)
         # Marked in use until the script ends, so `runlab environment prune` leaves it.
         with in_use(location):
             exit_code = self._start_and_run(python)
@@ -214,6 +224,13 @@ class JobEntry:
         self._set_status(RunStatus.RUNNING)
         return self._spawn_and_wait(python, arguments)
 
+    def _record_environment_lock(self, python: str) -> None:
+        """Keep the lock of the interpreter that will run the script (lineage, re-runs)."""
+        lock = environment_lock(python, self.spec.environment)
+        text = json.dumps(lock, indent=1, sort_keys=True).encode("utf-8")
+        self.run.upload_file(ENVIRONMENT_LOCK, io.BytesIO(text))
+        self.run.add_properties({ENVIRONMENT_LOCK_KEY: lock_hash(lock)})
+
     def _resolve_arguments(self) -> list[str]:
         """The script's arguments, with each data reference made a local path; records on
         the run which references it got and the manifest of what they held."""
@@ -231,9 +248,19 @@ class JobEntry:
     def _materialize_all(self) -> list[str]:
         resolved: list[str] = []
         inputs: list[dict[str, Any]] = []
+        datasets: list[dict[str, Any]] = []
+        told: dict[str, Any] = {}
         for argument in self.spec.arguments:
             if isinstance(argument, str):
                 resolved.append(argument)
+                continue
+            if DATASET_MARKER in argument:
+                local_path, recorded, script_view = materialize_input(
+                    self.workspace, argument[DATASET_MARKER], self.workdir
+                )
+                resolved.append(local_path)
+                datasets.append(recorded)
+                told[recorded["input_name"]] = script_view
                 continue
             reference = DataReference.from_dict(argument[DATA_MARKER])
             local = materialize(self.workspace, reference, self.workdir)
@@ -253,6 +280,11 @@ class JobEntry:
             )
         if inputs:
             self.run.add_properties({INPUTS_KEY: json.dumps(inputs)})
+        if datasets:
+            self.run.add_properties({INPUT_DATASETS_KEY: json.dumps(datasets)})
+            self.inputs_file = self.workdir / ".runlab-data" / "input_datasets.json"
+            self.inputs_file.parent.mkdir(parents=True, exist_ok=True)
+            self.inputs_file.write_text(json.dumps(told), encoding="utf-8")
         return resolved
 
     def _prepare_environment(self) -> tuple[str, Path | None]:
@@ -279,6 +311,7 @@ class JobEntry:
                 ENV_WORKSPACE: json.dumps(self.spec.workspace),
                 "PYTHONUNBUFFERED": "1",
             }
+            | ({INPUT_DATASETS_ENV: str(self.inputs_file)} if self.inputs_file else {})
         )
         driver_log = (self.logs / DRIVER_LOG_NAME).open("ab")
         try:

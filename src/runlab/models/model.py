@@ -11,7 +11,7 @@ from typing import Any
 from runlab.entities.model import ModelRecord
 from runlab.errors import NotFoundError, ValidationError
 from runlab.models.files import download_model, model_on_disk, model_prefix
-from runlab.models.registration import register_local
+from runlab.models.registration import datasets_property, register_local
 from runlab.models.values import (
     LabelFilter,
     check_model_name,
@@ -117,6 +117,7 @@ class Model:
         tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
+        datasets: Sequence[Any] | None = None,
     ) -> Model:
         """Register a local file or folder as the next version of ``model_name``.
 
@@ -133,6 +134,8 @@ class Model:
             tags: mutable labels; non-string values are stored as JSON.
             properties: add-only facts; non-string values are stored as JSON.
             description: free text.
+            datasets: the registered datasets it was trained on (or ``(label, dataset)``
+                pairs), kept as its lineage (the ``runlab.datasets`` property).
 
         Raises:
             ValidationError: a bad name, tags or properties, an empty folder, or a file name
@@ -149,7 +152,7 @@ class Model:
             model_path,
             model_name,
             tags=tags,
-            properties=properties,
+            properties=dict(properties or {}) | datasets_property(datasets),
             description=description,
         )
         return cls(workspace, _record=record)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runlab.artifacts import vet_path
 from runlab.entities.model import ModelRecord
+from runlab.entities.run_layout import MODEL_DATASETS_KEY
 from runlab.errors import NotFoundError, RunlabError, ValidationError
 from runlab.models.files import collect_local_files, hash_files, model_prefix
 from runlab.models.values import check_model_name
@@ -19,7 +21,7 @@ from runlab.tracking.values import string_map
 if TYPE_CHECKING:
     from runlab.tracking import Run, Workspace
 
-__all__ = ["register_local", "register_run_files"]
+__all__ = ["datasets_property", "register_local", "register_run_files"]
 
 _SHOWN_FILES = 10
 
@@ -80,6 +82,38 @@ def register_local(
         raise
 
 
+def datasets_property(datasets: Sequence[Any] | None) -> dict[str, str]:
+    """The model property that records the datasets it was trained on: each registered
+    dataset (or ``(label, dataset)`` pair, as the SDK takes them) by name, version, id and
+    content hash.
+
+    Raises:
+        ValidationError: an item is not a registered dataset.
+    """
+    from runlab.data import AbstractDataset
+
+    if not datasets:
+        return {}
+    recorded = []
+    for item in datasets:
+        label, dataset = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+        if not isinstance(dataset, AbstractDataset) or dataset.id is None:
+            raise ValidationError(
+                f"datasets=... takes registered datasets (or (label, dataset) pairs), not"
+                f" {dataset!r}: register it first (dataset.register(ws, name))"
+            )
+        recorded.append(
+            {
+                "label": label,
+                "name": dataset.name,
+                "version": dataset.version,
+                "id": dataset.id,
+                "content_hash": dataset.content_hash,
+            }
+        )
+    return {MODEL_DATASETS_KEY: json.dumps(recorded)}
+
+
 def _run_file_kind(run: Run, path: str) -> str:
     """``"file"`` or ``"folder"``: what ``path`` is among the run's files.
 
@@ -108,6 +142,7 @@ def register_run_files(
     tags: Mapping[str, Any] | None = None,
     properties: Mapping[str, Any] | None = None,
     description: str | None = None,
+    datasets: Sequence[Any] | None = None,
 ) -> ModelRecord:
     """Register a file or folder among a run's files (e.g. ``outputs/model.pkl``) as the next
     version of ``model_name``, with the run as its lineage.
@@ -134,7 +169,7 @@ def register_run_files(
             local,
             model_name,
             tags=tags,
-            properties=properties,
+            properties=dict(properties or {}) | datasets_property(datasets),
             description=description,
             run_id=run.id,
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.store.base import (
     ComputeTargetStore,
+    DatasetStore,
     DatastoreStore,
     EnvironmentStore,
     MetadataStore,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BaseStore",
     "ComputeTargetStore",
+    "DatasetStore",
     "DatastoreStore",
     "EnvironmentStore",
     "MetadataStore",

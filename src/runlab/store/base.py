@@ -10,6 +10,7 @@ docstring is its contract (all share :class:`~runlab.store.common.BaseStore`'s):
 :class:`DatastoreStore`         datastores and the default one
 :class:`ComputeTargetStore`     compute targets
 :class:`EnvironmentStore`       registered environment versions
+:class:`DatasetStore`           dataset versions
 ==============================  ===================================================
 
 :class:`MetadataStore` inherits them all: it is what a workspace holds and what callers take.
@@ -25,6 +26,7 @@ contract suite in ``runlab/testing/`` (added to ``MetadataStoreContract``'s base
 from __future__ import annotations
 
 from runlab.store.compute_targets import ComputeTargetStore
+from runlab.store.datasets import DatasetStore
 from runlab.store.datastores import DatastoreStore
 from runlab.store.environments import EnvironmentStore
 from runlab.store.metrics import MetricStore
@@ -33,6 +35,7 @@ from runlab.store.runs import RunFilters, RunOrder, RunStore
 
 __all__ = [
     "ComputeTargetStore",
+    "DatasetStore",
     "DatastoreStore",
     "EnvironmentStore",
     "MetadataStore",
@@ -51,10 +54,12 @@ class MetadataStore(
     DatastoreStore,
     ComputeTargetStore,
     EnvironmentStore,
+    DatasetStore,
 ):
     """Where a workspace keeps everything but files: the union of every concept's interface.
 
     Its contract is theirs: see :class:`~runlab.store.common.BaseStore` (thread and process
     safety, errors), :class:`RunStore`, :class:`MetricStore`, :class:`ModelRegistryStore`,
-    :class:`DatastoreStore`, :class:`ComputeTargetStore` and :class:`EnvironmentStore`.
+    :class:`DatastoreStore`, :class:`ComputeTargetStore`, :class:`EnvironmentStore` and
+    :class:`DatasetStore`.
     """

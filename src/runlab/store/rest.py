@@ -13,6 +13,7 @@ from typing import Any, Unpack
 
 from runlab.entities import ExperimentRecord, Metric, MetricHistory, RunRecord, RunStatus
 from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.dataset import DatasetRecord
 from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.environment import EnvironmentRecord
 from runlab.entities.model import ModelRecord
@@ -37,9 +38,10 @@ def _filters_json(filters: RunFilters) -> dict[str, Any]:
     return body
 
 
-def _version(version: object) -> str:
+def _version(version: object, what: str = "a model version") -> str:
+    """``version`` as a path segment; ``what`` names it in the error."""
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ValidationError(f"a model version is an int, not {version!r}")
+        raise ValidationError(f"{what} is an int, not {version!r}")
     return str(version)
 
 
@@ -424,6 +426,51 @@ class RestMetadataStore(MetadataStore):
         params = {} if name is None else {"name": name}
         items = self._call("GET", "/environments", **params)
         return [wire.environment_from_json(item) for item in items]
+
+    # -- datasets ------------------------------------------------------------------------
+
+    def create_dataset_version(
+        self,
+        name: str,
+        *,
+        kind: str,
+        definition: Mapping[str, Any],
+        files: Sequence[Mapping[str, Any]],
+        content_hash: str,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        snapshot: bool = False,
+        create_new_version: bool = False,
+    ) -> DatasetRecord:
+        """See :meth:`MetadataStore.create_dataset_version`."""
+        if isinstance(files, str | bytes | Mapping) or not isinstance(files, Sequence):
+            raise ValidationError(f"a dataset's files are a list, not {files!r}")
+        body = {
+            "kind": kind,
+            "definition": json_object(definition, f"the definition of dataset {name!r}"),
+            "files": [json_object(item, "a dataset file") for item in files],
+            "content_hash": content_hash,
+            "description": description,
+            "tags": json_object(tags, "tags"),
+            "snapshot": snapshot,
+            "create_new_version": create_new_version,
+        }
+        path = f"/datasets/{segment(name, 'a dataset name')}/versions"
+        return wire.dataset_from_json(self._call("POST", path, body))
+
+    def get_dataset_version(self, name: str, version: int | None = None) -> DatasetRecord:
+        """See :meth:`MetadataStore.get_dataset_version`."""
+        path = f"/datasets/{segment(name, 'a dataset name')}/versions/"
+        path += "latest" if version is None else _version(version, "a dataset version")
+        return wire.dataset_from_json(self._call("GET", path))
+
+    def list_dataset_versions(self, name: str | None = None) -> list[DatasetRecord]:
+        """See :meth:`MetadataStore.list_dataset_versions`."""
+        if name is None:
+            items = self._call("GET", "/datasets")
+        else:
+            items = self._call("GET", f"/datasets/{segment(name, 'a dataset name')}/versions")
+        return [wire.dataset_from_json(item) for item in items]
 
     # -- lifetime ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from runlab.entities import (
     encode_value,
 )
 from runlab.entities.compute_target import ComputeTargetRecord
+from runlab.entities.dataset import DatasetRecord
 from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.environment import EnvironmentRecord
 from runlab.entities.model import ModelRecord
@@ -32,6 +33,7 @@ from runlab.errors import ValidationError
 
 __all__ = [
     "compute_target_from_json",
+    "dataset_from_json",
     "datastore_from_json",
     "decode_histories",
     "decode_last_values",
@@ -53,6 +55,7 @@ Record = (
     | DatastoreRecord
     | ComputeTargetRecord
     | EnvironmentRecord
+    | DatasetRecord
 )
 
 
@@ -96,6 +99,11 @@ def model_from_json(data: Mapping[str, Any]) -> ModelRecord:
 def datastore_from_json(data: Mapping[str, Any]) -> DatastoreRecord:
     """The datastore that :func:`record_to_json` wrote."""
     return DatastoreRecord(**_fields(DatastoreRecord, data))
+
+
+def dataset_from_json(data: Mapping[str, Any]) -> DatasetRecord:
+    """The dataset version that :func:`record_to_json` wrote."""
+    return DatasetRecord(**_fields(DatasetRecord, data))
 
 
 def compute_target_from_json(data: Mapping[str, Any]) -> ComputeTargetRecord:

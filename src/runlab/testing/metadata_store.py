@@ -17,6 +17,7 @@ suite has a bug.
 from __future__ import annotations
 
 from runlab.testing.compute_target_store import ComputeTargetStoreContract
+from runlab.testing.dataset_store import DatasetStoreContract
 from runlab.testing.datastore_store import DatastoreStoreContract
 from runlab.testing.environment_store import EnvironmentStoreContract
 from runlab.testing.metric_store import MetricStoreContract
@@ -33,5 +34,6 @@ class MetadataStoreContract(
     DatastoreStoreContract,
     ComputeTargetStoreContract,
     EnvironmentStoreContract,
+    DatasetStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

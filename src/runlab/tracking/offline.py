@@ -210,6 +210,11 @@ class OfflineRun(MetricLogging):
         """The run's details in the SDK's shape, as :meth:`runlab.Run.get_details`."""
         return details_in_sdk_shape(self._record, self._files.names(LOGS_DIR))
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Always empty: an offline run is not a job, so it has no input datasets."""
+        return {}
+
     def get_parameters(self) -> dict[str, str]:
         """The run's ``param.<name>`` properties (a job sets them from its arguments)."""
         return parameters_in(self._record.properties)

@@ -23,6 +23,7 @@ from runlab.entities import (
     RunRecord,
     RunStatus,
 )
+from runlab.entities.run_layout import INPUT_DATASETS_KEY, MODEL_DATASETS_KEY
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 from runlab.tracking.buffer import MetricQueue, flusher
 from runlab.tracking.files import RunFiles
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from runlab.models import Model
     from runlab.tracking.experiment import Experiment
     from runlab.tracking.offline import OfflineRun
+    from runlab.tracking.run_diff import RunDiff
 
 __all__ = ["ENV_RUN_ID", "ENV_WORKSPACE", "Run", "new_run_id"]
 
@@ -419,6 +421,7 @@ class Run(MetricLogging):
         tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
+        datasets: Sequence[Any] | None = None,
     ) -> Model:
         """Register a file or folder among the run's files as the next version of a model.
 
@@ -434,6 +437,8 @@ class Run(MetricLogging):
             tags: mutable labels of the model version.
             properties: add-only facts of the model version.
             description: free text.
+            datasets: the registered datasets it was trained on (or ``(label, dataset)``
+                pairs, as in the SDK); default: the registered datasets the run read.
 
         Returns:
             The registered :class:`runlab.models.Model`.
@@ -455,10 +460,22 @@ class Run(MetricLogging):
             model_name,
             model_name if model_path is None else model_path,
             tags=tags,
-            properties=properties,
+            properties=dict(properties or {}) | ({} if datasets else self._read_datasets()),
             description=description,
+            datasets=datasets,
         )
         return Model(self._experiment.workspace, _record=record)
+
+    def _read_datasets(self) -> dict[str, str]:
+        """The model property naming the registered datasets this run read, if any."""
+        read = json.loads(self._refresh().properties.get(INPUT_DATASETS_KEY, "[]"))
+        recorded = [
+            {"label": item["input_name"]}
+            | {key: item[key] for key in ("name", "version", "id", "content_hash")}
+            for item in read
+            if item.get("id")
+        ]
+        return {MODEL_DATASETS_KEY: json.dumps(recorded)} if recorded else {}
 
     # -- ending --------------------------------------------------------------------------
 
@@ -559,6 +576,80 @@ class Run(MetricLogging):
         target = Path(path) if path is not None else Path.cwd() / snapshot_id
         restore_snapshot(self._experiment.workspace.artifacts, snapshot_id, target)
         return target
+
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Inside a job: its input datasets by input name (``as_named_input``): the local
+        folder of a file dataset, the :class:`~runlab.data.TabularDataset` of a tabular one.
+        Empty elsewhere.
+
+        Imports :mod:`runlab.data` inside the method: DESIGN.md's sanctioned exception for a
+        convenience with no object to delegate to.
+        """
+        if os.environ.get(ENV_RUN_ID) != self.id:
+            return {}
+        from runlab.data.consumption import read_input_datasets
+
+        return read_input_datasets()
+
+    # -- lineage and re-runs --------------------------------------------------------------
+
+    def get_lineage(self) -> dict[str, Any]:
+        """Everything this run's result can be traced to: code (snapshot, git commit and
+        dirty flag), environment (spec and lock), arguments and parameters, input datasets
+        (name, version, content hash) and data references, parent and children, the models
+        registered from it, and what it re-ran (see :func:`runlab.tracking.lineage.run_lineage`).
+        """
+        from runlab.tracking.lineage import run_lineage
+
+        return run_lineage(self._experiment.workspace, self.id)
+
+    def get_environment_lock(self) -> dict[str, Any] | None:
+        """The lock of the environment the job's script ran in: ``packages`` (every installed
+        distribution and its version), ``python``, ``platform``; None for a run that is not
+        a job or did not get that far."""
+        from runlab.tracking.lineage import environment_lock_of
+
+        return environment_lock_of(self._experiment.workspace, self.id)
+
+    def diff(self, other: Run) -> RunDiff:
+        """How ``other`` differs from this run: code (a unified diff per file), packages,
+        arguments and parameters, datasets, and the metrics side by side.
+
+        Raises:
+            NotFoundError: ``other`` does not exist.
+        """
+        from runlab.tracking.run_diff import diff_runs
+
+        return diff_runs(self._experiment.workspace, self.id, other.id)
+
+    def rerun(
+        self,
+        arguments: Sequence[Any] | None = None,
+        compute_target: Any = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Submit this run again, exactly: the same snapshot (not re-packed), an environment
+        built from its lock (not re-resolved), the same dataset versions; changed only as
+        asked. The new run's ``runlab.rerun_of`` property names this one.
+
+        This method imports :mod:`runlab.jobs` inside itself (jobs sit above tracking;
+        DESIGN.md's sanctioned exception where no object is passed in to delegate to).
+
+        Args:
+            arguments: the script's arguments instead of this run's.
+            compute_target: a compute target (or its name) instead of this run's.
+            parameters: named parameters to set among the arguments, e.g.
+                ``{"regularization": 0.5}``.
+
+        Raises:
+            ValidationError: this run was not submitted, or has no environment lock.
+            DataChangedError: an input dataset's files changed and it has no snapshot.
+        """
+        from runlab.jobs.rerun import rerun
+
+        return rerun(self, arguments, compute_target, parameters)
 
     def get_parameters(self) -> dict[str, str]:
         """The named parameters of a submitted run: its script's ``--name value`` pairs."""

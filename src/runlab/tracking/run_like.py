@@ -77,6 +77,11 @@ class RunLike(Protocol):
         """The run's named parameters (its ``param.<name>`` properties)."""
         ...
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """A job's input datasets by input name; empty elsewhere."""
+        ...
+
     # -- metrics -------------------------------------------------------------------------
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:

@@ -23,7 +23,7 @@ NO_SUBSCRIPTION = "none (runlab has no subscriptions)"
 
 if TYPE_CHECKING:
     from runlab.compute import ComputeTarget
-    from runlab.data import Datastore
+    from runlab.data import Datastore, FileDataset, TabularDataset
     from runlab.environments import Environment
     from runlab.tracking.experiment import Experiment
 
@@ -417,6 +417,16 @@ class Workspace:
         from runlab.data import Datastore
 
         return Datastore.list_all(self)
+
+    @property
+    def datasets(self) -> dict[str, FileDataset | TabularDataset]:
+        """The latest version of every registered dataset, by name.
+
+        Imports :mod:`runlab.data` inside the method (DESIGN.md's sanctioned exception).
+        """
+        from runlab.data import Dataset
+
+        return Dataset.get_all(self)
 
     def get_default_datastore(self) -> Datastore:
         """The default datastore: ``workspaceblobstore``, kept in the artifact root under

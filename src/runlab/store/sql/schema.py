@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 __all__ = [
+    "dataset_versions",
     "datastores",
     "environment_versions",
     "experiments",
@@ -146,4 +147,23 @@ environment_versions = sa.Table(
     sa.Column("spec", Json, nullable=False),
     sa.Column("created_time", sa.Double, nullable=False),
     sa.UniqueConstraint("name", "version", name="uq_environment_versions_name_version"),
+)
+
+# One row per dataset version: never updated once written. ``files`` pins the content (each
+# file's path, source, size and sha256); ``content_hash`` hashes that list.
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("files", Json, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("snapshot", sa.Boolean, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_dataset_versions_name_version"),
 )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from runlab.store.base import MetadataStore
 from runlab.store.sql.compute_targets import SqlComputeTargetStore
 from runlab.store.sql.database import SqlDatabase
+from runlab.store.sql.datasets import SqlDatasetStore
 from runlab.store.sql.datastores import SqlDatastoreStore
 from runlab.store.sql.environments import SqlEnvironmentStore
 from runlab.store.sql.metrics import SqlMetricStore
@@ -23,6 +24,7 @@ class SqlMetadataStore(
     SqlDatastoreStore,
     SqlComputeTargetStore,
     SqlEnvironmentStore,
+    SqlDatasetStore,
     MetadataStore,
 ):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also

@@ -8,7 +8,7 @@ Example:
 
 from runlab import __version__ as VERSION
 from runlab.compute import ComputeTarget
-from runlab.data import Datastore
+from runlab.data import Dataset, Datastore
 from runlab.environments import Environment
 from runlab.jobs import RunConfiguration, ScriptRunConfig
 from runlab.models import Model
@@ -17,6 +17,7 @@ from runlab.tracking import Experiment, Run, Workspace
 __all__ = [
     "VERSION",
     "ComputeTarget",
+    "Dataset",
     "Datastore",
     "Environment",
     "Experiment",
