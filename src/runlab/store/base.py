@@ -9,6 +9,7 @@ docstring is its contract (all share :class:`~runlab.store.common.BaseStore`'s):
 :class:`ModelRegistryStore`     model versions
 :class:`DatastoreStore`         datastores and the default one
 :class:`ComputeTargetStore`     compute targets
+:class:`ServiceStore`           web services and the model versions they serve
 ==============================  ===================================================
 
 :class:`MetadataStore` inherits them all: it is what a workspace holds and what callers take.
@@ -28,6 +29,7 @@ from runlab.store.datastores import DatastoreStore
 from runlab.store.metrics import MetricStore
 from runlab.store.model_registry import ModelRegistryStore
 from runlab.store.runs import RunFilters, RunOrder, RunStore
+from runlab.store.services import ServiceStore
 
 __all__ = [
     "ComputeTargetStore",
@@ -38,13 +40,16 @@ __all__ = [
     "RunFilters",
     "RunOrder",
     "RunStore",
+    "ServiceStore",
 ]
 
 
-class MetadataStore(RunStore, MetricStore, ModelRegistryStore, DatastoreStore, ComputeTargetStore):
+class MetadataStore(
+    RunStore, MetricStore, ModelRegistryStore, DatastoreStore, ComputeTargetStore, ServiceStore
+):
     """Where a workspace keeps everything but files: the union of every concept's interface.
 
     Its contract is theirs: see :class:`~runlab.store.common.BaseStore` (thread and process
     safety, errors), :class:`RunStore`, :class:`MetricStore`, :class:`ModelRegistryStore`,
-    :class:`DatastoreStore` and :class:`ComputeTargetStore`.
+    :class:`DatastoreStore`, :class:`ComputeTargetStore` and :class:`ServiceStore`.
     """

@@ -21,6 +21,7 @@ from runlab.testing.datastore_store import DatastoreStoreContract
 from runlab.testing.metric_store import MetricStoreContract
 from runlab.testing.model_registry_store import ModelRegistryStoreContract
 from runlab.testing.run_store import RunStoreContract
+from runlab.testing.service_store import ServiceStoreContract
 
 __all__ = ["MetadataStoreContract"]
 
@@ -31,5 +32,6 @@ class MetadataStoreContract(
     ModelRegistryStoreContract,
     DatastoreStoreContract,
     ComputeTargetStoreContract,
+    ServiceStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

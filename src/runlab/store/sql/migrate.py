@@ -17,7 +17,7 @@ from runlab.errors import BackendError
 
 __all__ = ["HEAD_REVISION", "MIGRATIONS_DIR", "VERSION_TABLE", "current_revision", "upgrade"]
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0009"
 """The newest revision in ``migrations/versions``; a test keeps the two in step."""
 
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["datastores", "experiments", "metadata", "metrics", "model_versions", "runs"]
+__all__ = ["datastores", "experiments", "metadata", "metrics", "model_versions", "runs", "services"]
 
 metadata = sa.MetaData()
 
@@ -126,4 +126,18 @@ compute_targets = sa.Table(
     sa.Column("config", Json, nullable=False),
     sa.Column("state", Json, nullable=False),
     sa.Column("created_time", sa.Double, nullable=False),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("models", Json, nullable=False),
+    sa.Column("config", Json, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("updated_time", sa.Double, nullable=False),
 )

@@ -11,6 +11,7 @@ from runlab.store.sql.datastores import SqlDatastoreStore
 from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.model_registry import SqlModelRegistryStore
 from runlab.store.sql.runs import SqlRunStore
+from runlab.store.sql.services import SqlServiceStore
 
 __all__ = ["SqlMetadataStore"]
 
@@ -21,6 +22,7 @@ class SqlMetadataStore(
     SqlModelRegistryStore,
     SqlDatastoreStore,
     SqlComputeTargetStore,
+    SqlServiceStore,
     MetadataStore,
 ):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
