@@ -17,8 +17,8 @@ from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
-from runlab.store._rest_services import RestServiceStore
 from runlab.store._http import ServerClient, json_object, segment, server_client
+from runlab.store._rest_services import RestServiceStore
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
 from runlab.store.common import str_list
 

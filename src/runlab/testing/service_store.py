@@ -26,7 +26,11 @@ class ServiceStoreContract:
             config={"port": 8890},
             details={"pid": 12},
         )
-        assert (created.name, created.kind, created.state) == ("mnist-svc", "local", "Transitioning")
+        assert (created.name, created.kind, created.state) == (
+            "mnist-svc",
+            "local",
+            "Transitioning",
+        )
         assert created.models == ["mnist:1"] and created.config == {"port": 8890}
         assert created.details == {"pid": 12}
         assert metadata_store.get_service("mnist-svc") == created

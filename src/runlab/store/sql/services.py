@@ -134,7 +134,9 @@ class SqlServiceStore(SqlStorePart, ServiceStore):
         """See :meth:`ServiceStore.list_services`."""
 
         def select(connection: sa.Connection) -> list[ServiceRecord]:
-            return [_to_record(row) for row in connection.execute(_SELECT.order_by(services.c.name))]
+            return [
+                _to_record(row) for row in connection.execute(_SELECT.order_by(services.c.name))
+            ]
 
         return self._database.read("list web services", select)
 

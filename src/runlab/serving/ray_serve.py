@@ -1,0 +1,1 @@
+"""Web services on a Ray cluster: Ray Serve applications (not built yet)."""
