@@ -14,7 +14,7 @@ import pytest
 from runlab import Model, Workspace
 from runlab.serving import Webservice
 
-SCORE_PY = '''
+SCORE_PY = """
 import json
 import pickle
 
@@ -37,7 +37,7 @@ def run(raw_data):
     if data.ndim != 2:
         raise ValueError(f"data must be rows of features, not shape {data.shape}")
     return model.predict(data).tolist()
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -82,10 +82,9 @@ def write_score(folder: Path, text: str = SCORE_PY) -> Path:
     return script
 
 
-@pytest.fixture
-def services(workspace: Workspace) -> Iterator[list[Webservice]]:
-    """Services a test deployed (append them): deleted at the end, whatever happened."""
-    deployed: list[Webservice] = []
-    yield deployed
-    for service in list(Webservice.list(workspace)):
+@pytest.fixture(autouse=True)
+def delete_services(workspace: Workspace) -> Iterator[None]:
+    """Every service a test deployed is deleted at its end, whatever happened."""
+    yield
+    for service in Webservice.list(workspace):
         service.delete()
