@@ -19,6 +19,7 @@ from runlab.cli.options import WORKSPACE_ENV, WORKSPACE_HELP, CliState
 from runlab.cli.output import print_error, say
 from runlab.cli.run import run_app
 from runlab.cli.server import serve, token_app
+from runlab.cli.service import service_app
 from runlab.cli.tutorial import tutorial_app
 from runlab.cli.workspace import init_workspace, workspace_app
 from runlab.errors import RunlabError
@@ -102,6 +103,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(compute_app, name="compute")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(datastore_app, name="datastore")
+app.add_typer(service_app, name="service")
 app.command("server")(serve)
 app.add_typer(token_app, name="token")
 
