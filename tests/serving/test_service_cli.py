@@ -65,3 +65,32 @@ def test_a_failing_init_is_a_clear_error(
     )
     assert failed.exit_code == 9, failed.output
     assert "ZeroDivisionError" in failed.stderr
+
+
+def test_the_services_page_shows_state_uri_models_and_logs(
+    workspace: Workspace, tmp_path: Path, digits_model: Model
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from runlab.server.app import create_app
+    from runlab.serving import InferenceConfig, LocalWebservice
+
+    write_score(tmp_path / "src")
+    with TestClient(create_app(workspace)) as browser:
+        assert "No web services" in browser.get("/ui/services").text
+        service = Model.deploy(
+            workspace,
+            "digits-ui",
+            [digits_model],
+            InferenceConfig("score.py", source_directory=tmp_path / "src"),
+            LocalWebservice.deploy_configuration(),
+        )
+        service.wait_for_deployment(timeout_sec=120)
+        page = browser.get("/ui/services")
+        assert page.status_code == 200
+        assert 'data-service="digits-ui"' in page.text and "Healthy" in page.text
+        assert str(service.scoring_uri) in page.text and "digits:1" in page.text
+        assert "init done" in page.text  # the log's tail
+        assert 'href="/ui/services"' in browser.get("/ui/models").text
+        listed = browser.get("/api/services").json()
+        assert [item["name"] for item in listed] == ["digits-ui"]
