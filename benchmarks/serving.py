@@ -18,6 +18,7 @@ scikit-learn``); without it MLflow's column is left out and the line says how to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
@@ -30,7 +31,6 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +122,8 @@ def wait_answering(url: str, process: subprocess.Popen[bytes] | None, timeout_s:
 # -- the servers ---------------------------------------------------------------------------
 
 
-@contextmanager
-def runlab_service(folder: Path, model: Any) -> Iterator[tuple[str, float, Callable[[], str]]]:
+@contextlib.contextmanager
+def runlab_service(folder: Path, model: Any) -> Iterator[tuple[str, float]]:
     """A runlab local service; yields (scoring URI, deploy-to-Healthy seconds)."""
     from runlab import Model, Workspace
     from runlab.serving import InferenceConfig, LocalWebservice
@@ -146,13 +146,13 @@ def runlab_service(folder: Path, model: Any) -> Iterator[tuple[str, float, Calla
     service.wait_for_deployment()
     took = time.monotonic() - started
     try:
-        yield str(service.scoring_uri), took, lambda: "{}"
+        yield str(service.scoring_uri), took
     finally:
         service.delete()
 
 
-@contextmanager
-def bare_app(folder: Path, model: Any) -> Iterator[tuple[str, float, Callable[[], str]]]:
+@contextlib.contextmanager
+def bare_app(folder: Path, model: Any) -> Iterator[tuple[str, float]]:
     """The floor: a FastAPI app calling model.predict, under uvicorn."""
     (folder / "model.pkl").write_bytes(pickle.dumps(model))
     (folder / "bare_app.py").write_text(textwrap.dedent(BARE_APP), encoding="utf-8")
@@ -165,14 +165,14 @@ def bare_app(folder: Path, model: Any) -> Iterator[tuple[str, float, Callable[[]
     )  # fmt: skip
     try:
         wait_answering(f"http://127.0.0.1:{port}/", process, 120)
-        yield f"http://127.0.0.1:{port}/score", time.monotonic() - started, lambda: "{}"
+        yield f"http://127.0.0.1:{port}/score", time.monotonic() - started
     finally:
         process.terminate()
         process.wait(10)
 
 
-@contextmanager
-def mlflow_serve(folder: Path) -> Iterator[tuple[str, float, Callable[[], str]]]:
+@contextlib.contextmanager
+def mlflow_serve(folder: Path) -> Iterator[tuple[str, float]]:
     """``mlflow models serve`` of the same model, in MLflow's own environment."""
     model_dir = folder / "mlflow-model"
     subprocess.run([str(MLFLOW_PYTHON), "-c", MLFLOW_SAVE, str(model_dir)], check=True)
@@ -187,7 +187,7 @@ def mlflow_serve(folder: Path) -> Iterator[tuple[str, float, Callable[[], str]]]
     )  # fmt: skip
     try:
         wait_answering(f"http://127.0.0.1:{port}/ping", process, 180)
-        yield f"http://127.0.0.1:{port}/invocations", time.monotonic() - started, lambda: "{}"
+        yield f"http://127.0.0.1:{port}/invocations", time.monotonic() - started
     finally:
         os.killpg(process.pid, 15)
         process.wait(15)
@@ -196,7 +196,7 @@ def mlflow_serve(folder: Path) -> Iterator[tuple[str, float, Callable[[], str]]]
 # -- the load ------------------------------------------------------------------------------
 
 
-def load(uri: str, body: bytes, clients: int, seconds: float) -> dict[str, float]:
+def load(uri: str, body: bytes, clients: int, seconds: float) -> dict[str, Any]:
     """Keep-alive clients in threads, each sending requests one after the other."""
     latencies: list[float] = []
     errors = [0]
@@ -208,12 +208,14 @@ def load(uri: str, body: bytes, clients: int, seconds: float) -> dict[str, float
         mine: list[float] = []
         with httpx.Client(timeout=30) as session:
             session.post(uri, content=body, headers=headers)  # warm the connection
-            while time.monotonic() < stop:
+            while True:  # at least one request, however short the burst
                 begin = time.perf_counter()
                 answer = session.post(uri, content=body, headers=headers)
                 mine.append(time.perf_counter() - begin)
                 if answer.status_code != 200:
                     errors[0] += 1
+                if time.monotonic() >= stop:
+                    break
         with lock:
             latencies.extend(mine)
 
@@ -224,20 +226,26 @@ def load(uri: str, body: bytes, clients: int, seconds: float) -> dict[str, float
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - began
-    latencies.sort()
+    return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0]}
+
+
+def merged(bursts: list[dict[str, Any]]) -> dict[str, float]:
+    """Requests per second over all of a server's bursts, and their latency percentiles."""
+    latencies = sorted(latency for burst in bursts for latency in burst["latencies"])
     return {
-        "rps": len(latencies) / elapsed,
+        "rps": len(latencies) / sum(burst["elapsed"] for burst in bursts),
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "errors": errors[0],
+        "errors": sum(burst["errors"] for burst in bursts),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="load per cell")
+    parser.add_argument("--seconds", type=float, default=6.0, help="load per cell and server")
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 100])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--rounds", type=int, default=5, help="turns per cell and server")
     parser.add_argument("--no-mlflow", action="store_true", help="leave MLflow out")
     args = parser.parse_args()
 
@@ -263,17 +271,37 @@ def main() -> int:
             " and `benchmarks/.venv-mlflow/bin/pip install scikit-learn`"
         )
     results: dict[tuple[str, int, int], dict[str, float]] = {}
-    for server, start in servers.items():
-        with tempfile.TemporaryDirectory() as folder, start(Path(folder)) as (uri, took, _):
+    with contextlib.ExitStack() as stack:
+        uris = {}
+        for server, start in servers.items():  # one after the other, so each start is alone
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            uri, took = stack.enter_context(start(folder))
+            uris[server] = uri
             target = f" (target <= {DEPLOY_TARGET_S:g} s)" if server == "runlab" else ""
             print(f"{server}: answering {took:.2f} s after launch{target}", flush=True)
-            for rows in args.rows:
-                data = features[:rows].tolist()
-                payload = {"inputs": data} if server == "mlflow" else {"data": data}
-                body = json.dumps(payload).encode()
-                load(uri, body, 1, min(1.0, args.seconds))  # warm up
-                for clients in args.clients:
-                    results[(server, rows, clients)] = load(uri, body, clients, args.seconds)
+        # The servers take turns in short rounds, so a change in the machine's load (other
+        # work on the same cores) falls on all of them alike rather than on one.
+        for rows in args.rows:
+            data = features[:rows].tolist()
+            bodies = {
+                server: json.dumps({"inputs": data} if server == "mlflow" else {"data": data})
+                for server in servers
+            }
+            for server in servers:
+                load(uris[server], bodies[server].encode(), 1, 0.5)  # warm up
+            for clients in args.clients:
+                rounds: dict[str, list[dict[str, Any]]] = {server: [] for server in servers}
+                for _ in range(args.rounds):
+                    for server in servers:
+                        burst = load(
+                            uris[server],
+                            bodies[server].encode(),
+                            clients,
+                            args.seconds / args.rounds,
+                        )
+                        rounds[server].append(burst)
+                for server, bursts in rounds.items():
+                    results[(server, rows, clients)] = merged(bursts)
 
     print(f"\n{'rows':>4} {'clients':>7}  " + "  ".join(f"{s:>26}" for s in servers) + "  ratio")
     for rows in args.rows:

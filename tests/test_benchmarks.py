@@ -55,3 +55,14 @@ def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> Non
         assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
         assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
         assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
+
+
+def test_serving_benchmark_runs_the_service_and_the_bare_app(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the bare app needs the server extra")
+    output = _run(
+        "serving.py", "--seconds", "0.4", "--rounds", "2", "--rows", "1", "--clients", "1",
+        "--no-mlflow", cwd=tmp_path,
+    )  # fmt: skip
+    assert "runlab: answering" in output and "bare: answering" in output
+    cell = next(line for line in output.splitlines() if line.split()[:2] == ["1", "1"])
+    assert "runlab/bare" in cell and "!" not in cell, cell  # no failed request

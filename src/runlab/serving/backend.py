@@ -48,7 +48,7 @@ class ServiceBackend(abc.ABC):
         whose processes are gone is not Healthy)."""
 
     @abc.abstractmethod
-    def logs(self, record: ServiceRecord) -> str:
+    def logs(self, workspace: Workspace, record: ServiceRecord) -> str:
         """The service's log: its environment build, start, restarts and tracebacks."""
 
     @abc.abstractmethod

@@ -243,7 +243,7 @@ class LocalBackend(ServiceBackend):
             return ServiceState.FAILED.value
         return record.state
 
-    def logs(self, record: ServiceRecord) -> str:
+    def logs(self, workspace: Workspace, record: ServiceRecord) -> str:
         """See :meth:`ServiceBackend.logs` (the last MiB)."""
         try:
             with (self._dir(record) / LOG_FILE).open("rb") as log:

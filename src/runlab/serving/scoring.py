@@ -117,19 +117,27 @@ class ScoringApp:
             return
         if scope["type"] != "http":
             return
-        path, method = scope["path"].rstrip("/") or "/", scope["method"]
-        if path == "/score" and method == "POST":
-            status, body = await self._score(scope, receive)
-        elif path == "/" and method in ("GET", "HEAD"):
-            status, body = 200, b'{"status": "Healthy"}'
-        elif path in ("/swagger.json", "/openapi.json") and method == "GET":
-            status, body = 200, self.swagger
-        elif path in ("/", "/score", "/swagger.json", "/openapi.json"):
-            status, body = _error(405, f"{method} is not allowed on {path}")
-        else:
-            status, body = _error(404, f"no such endpoint {path}: POST /score, GET /")
+        status, body = await self.respond(scope, receive)
         await send({"type": "http.response.start", "status": status, "headers": _JSON})
         await send({"type": "http.response.body", "body": body})
+
+    async def respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        """The status and JSON body that answer one HTTP request (also used by the Ray
+        Serve replicas, which hand over their request's scope and receive)."""
+        path, method = scope["path"], scope["method"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted under a prefix (Ray Serve's route)
+            path = path[len(root) :]
+        path = path.rstrip("/") or "/"
+        if path == "/score" and method == "POST":
+            return await self._score(scope, receive)
+        if path == "/" and method in ("GET", "HEAD"):
+            return 200, b'{"status": "Healthy"}'
+        if path in ("/swagger.json", "/openapi.json") and method == "GET":
+            return 200, self.swagger
+        if path in ("/", "/score", "/swagger.json", "/openapi.json"):
+            return _error(405, f"{method} is not allowed on {path}")
+        return _error(404, f"no such endpoint {path}: POST /score, GET /")
 
     def _authorized(self, scope: Scope) -> bool:
         keys = self.keys()

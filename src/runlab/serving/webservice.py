@@ -188,7 +188,7 @@ class Webservice:
         Args:
             num_lines: only the last this many lines.
         """
-        text = self._backend.logs(self._refresh())
+        text = self._backend.logs(self._workspace, self._refresh())
         if num_lines is not None:
             text = "".join(text.splitlines(keepends=True)[-num_lines:])
         return text
