@@ -66,11 +66,12 @@ def test_two_replicas_answer_and_delete_leaves_no_serve_process(
         assert sum("replica" in line for line in logs.splitlines()) == 2, logs
         assert serve_pids(cluster_id), "Serve's processes should run"
 
+        uri = str(service.scoring_uri)
         service.delete()
         eventually(lambda: serve_pids(cluster_id), until=lambda pids: pids == [], timeout=120)
         assert workspace.webservices == {}
         with pytest.raises(httpx.HTTPError):
-            httpx.post(str(service.scoring_uri), content=json.dumps({"data": []}), timeout=5)
+            httpx.post(uri, content=json.dumps({"data": []}), timeout=5)
     finally:
         cluster.delete()
     assert cluster_pids(cluster_id) == []
