@@ -75,3 +75,14 @@ def test_datasets_benchmark_registers_and_reruns(tmp_path: Path) -> None:
     )  # fmt: skip
     for row in ("register small, hashed", "register big, after upload", "rerun - submit"):
         assert row in output, output
+
+
+def test_serving_benchmark_runs_the_service_and_the_bare_app(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the bare app needs the server extra")
+    output = _run(
+        "serving.py", "--seconds", "0.4", "--rounds", "2", "--rows", "1", "--clients", "1",
+        "--no-mlflow", cwd=tmp_path,
+    )  # fmt: skip
+    assert "runlab: answering" in output and "bare: answering" in output
+    cell = next(line for line in output.splitlines() if line.split()[:2] == ["1", "1"])
+    assert "runlab/bare" in cell and "!" not in cell, cell  # no failed request

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from runlab.data import Datastore
     from runlab.environments import Environment
     from runlab.jobs import Estimator, ScriptRunConfig
+    from runlab.serving import (
+        AciWebservice,
+        AksWebservice,
+        InferenceConfig,
+        LocalWebservice,
+        Webservice,
+    )
 
 # Loaded on first use: a training script's `from runlab import Run` stays quick.
 _LAZY = {
@@ -44,6 +51,11 @@ _LAZY = {
     "Environment": "runlab.environments",
     "Estimator": "runlab.jobs",
     "ScriptRunConfig": "runlab.jobs",
+    "InferenceConfig": "runlab.serving",
+    "Webservice": "runlab.serving",
+    "LocalWebservice": "runlab.serving",
+    "AciWebservice": "runlab.serving",
+    "AksWebservice": "runlab.serving",
 }
 
 
@@ -57,6 +69,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AciWebservice",
+    "AksWebservice",
     "AlreadyExistsError",
     "BackendError",
     "ComputeTarget",
@@ -64,9 +78,11 @@ __all__ = [
     "Environment",
     "Estimator",
     "Experiment",
+    "InferenceConfig",
     "InvalidStateError",
     "JobFailedError",
     "LocalCompute",
+    "LocalWebservice",
     "Model",
     "NotFoundError",
     "OfflineRun",
@@ -76,6 +92,7 @@ __all__ = [
     "RunlabError",
     "ScriptRunConfig",
     "ValidationError",
+    "Webservice",
     "Workspace",
     "__version__",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "AccessDeniedError",
     "AlreadyExistsError",
     "BackendError",
+    "DeploymentFailedError",
     "InvalidStateError",
     "JobFailedError",
     "NotFoundError",
@@ -96,6 +97,14 @@ class JobFailedError(RunlabError):
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+
+
+class DeploymentFailedError(RunlabError):
+    """A web service could not be deployed or updated: its ``init()`` raised, its environment
+    failed to build, or its process could not start. The message holds the log's tail (the
+    traceback of ``init()``)."""
+
+    exit_code = 9
 
 
 ERROR_CLASSES: Mapping[str, type[RunlabError]] = MappingProxyType(

@@ -23,6 +23,7 @@ from runlab.cli.output import print_error, say
 from runlab.cli.run import run_app
 from runlab.cli.sample_data import sample_data_app
 from runlab.cli.server import serve, token_app
+from runlab.cli.service import service_app
 from runlab.cli.tutorial import tutorial_app
 from runlab.cli.workspace import init_workspace, workspace_app
 from runlab.errors import RunlabError
@@ -109,6 +110,7 @@ app.add_typer(sample_data_app, name="sample-data")
 app.add_typer(datastore_app, name="datastore")
 app.add_typer(environment_app, name="environment")
 app.add_typer(compat_app, name="compat")
+app.add_typer(service_app, name="service")
 app.command("server")(serve)
 app.add_typer(token_app, name="token")
 

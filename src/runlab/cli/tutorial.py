@@ -47,3 +47,26 @@ def mnist(
     out = console()
     outcome = run_tutorial(workdir, data, console=out)
     print_report(outcome, out)
+
+
+@tutorial_app.command("mnist-deploy")
+def mnist_deploy(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A folder holding MNIST's four files, for part 1 when it must run first.",
+            show_default=False,
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path,
+        typer.Option("--workdir", "-d", help="Part 1's folder (its workspace and model)."),
+    ] = Path("runlab-tutorial"),
+) -> None:
+    """Part 2: deploy part 1's registered model as a web service, score the test set through
+    it, check it answers as the local model does, and delete it."""
+    from runlab.tutorial.deploy import print_deploy_report, run_deploy_tutorial
+
+    out = console()
+    print_deploy_report(run_deploy_tutorial(workdir, data, console=out), out)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from runlab.entities.model import ModelRecord
+from runlab.entities.service import SERVICE_MODELS_VARIABLE
 from runlab.errors import NotFoundError, ValidationError
 from runlab.models.files import download_model, model_on_disk, model_prefix
 from runlab.models.registration import datasets_property, register_local
@@ -21,7 +24,28 @@ from runlab.models.values import (
 from runlab.tracking import Run, Workspace
 from runlab.tracking.values import string_map
 
-__all__ = ["Model"]
+__all__ = ["DeploymentConfiguration", "Model"]
+
+
+class DeploymentConfiguration(Protocol):
+    """Where a model is deployed: what :meth:`Model.deploy` hands the work to.
+
+    The configurations of :mod:`runlab.serving` (``LocalWebservice.deploy_configuration()``,
+    ``AksWebservice.deploy_configuration()``, ...) implement it, so the model registry never
+    imports the serving layer above it.
+    """
+
+    def deploy(
+        self,
+        workspace: Workspace,
+        name: str,
+        models: Sequence[Model],
+        inference_config: Any,
+        deployment_target: Any = None,
+        overwrite: bool = False,
+    ) -> Any:
+        """Deploy ``models`` as the web service ``name`` and return it."""
+        ...
 
 
 class Model:
@@ -195,10 +219,12 @@ class Model:
 
         The workspace is ``_workspace``, else that of the run this process belongs to
         (:meth:`Run.get_context`), else the one :meth:`Workspace.from_config` finds from the
-        current folder. When the artifact store is a local folder, the path points into it
-        (do not change those files); otherwise the files are downloaded once into
-        ``.runlab/cache/models/<name>/<version>/`` beside the workspace config (in the
-        current folder for a job's workspace) and that copy is returned.
+        current folder. Inside a web service's ``init()`` it is the service's own copy of a
+        model it serves (see :meth:`deploy`), and no workspace is needed. When the artifact
+        store is a local folder, the path points into it (do not change those files);
+        otherwise the files are downloaded once into
+        ``.runlab/cache/models/<name>/<version>/`` beside the workspace config (in the current
+        folder for a job's workspace) and that copy is returned.
 
         Args:
             model_name: the model's name.
@@ -207,9 +233,64 @@ class Model:
         Raises:
             NotFoundError: no such model or version, or no workspace was found.
         """
+        deployed = os.environ.get(SERVICE_MODELS_VARIABLE)
+        if deployed and _workspace is None:
+            return _deployed_model_path(Path(deployed), check_model_name(model_name), version)
         workspace = _workspace if _workspace is not None else _context_workspace()
         record = workspace.store.get_model_version(check_model_name(model_name), version)
         return str(model_on_disk(workspace.artifacts, record, workspace.config_path))
+
+    @staticmethod
+    def deploy(
+        workspace: Workspace,
+        name: str,
+        models: Sequence[Model],
+        inference_config: Any,
+        deployment_config: DeploymentConfiguration | None = None,
+        deployment_target: Any = None,
+        overwrite: bool = False,
+    ) -> Any:
+        """Deploy model versions as a scoring web service and return its
+        :class:`runlab.serving.Webservice` at once (Transitioning; call its
+        ``wait_for_deployment``).
+
+        The work is the deployment configuration's (``deployment_config.deploy(...)``): the
+        registry hands it over, as :meth:`runlab.Experiment.submit` hands a run config its
+        experiment, and so never imports :mod:`runlab.serving`.
+
+        Args:
+            workspace: where the service is recorded.
+            name: the service's name: 1-63 letters, digits, ``-``, ``_`` and ``.``.
+            models: the registered versions it serves; ``init()`` finds their files with
+                :meth:`get_model_path`.
+            inference_config: a :class:`runlab.serving.InferenceConfig`: the entry script
+                (``init()`` and ``run(raw_data)``) and its environment.
+            deployment_config: ``LocalWebservice.deploy_configuration()`` or
+                ``AciWebservice.deploy_configuration()`` (a process on this machine), or
+                ``AksWebservice.deploy_configuration()`` (Ray Serve, with
+                ``deployment_target`` a :class:`runlab.RayCompute`).
+            deployment_target: the Ray cluster, for an AKS configuration.
+            overwrite: replace a service of the same name.
+
+        Raises:
+            ValidationError: no deployment configuration, bad models or name.
+            AlreadyExistsError: the service exists and ``overwrite`` is false.
+        """
+        deploy = getattr(deployment_config, "deploy", None)
+        if deployment_config is None or not callable(deploy):
+            raise ValidationError(
+                "say where to deploy: deployment_config=LocalWebservice.deploy_configuration()"
+                " (this machine) or AksWebservice.deploy_configuration() with a RayCompute"
+                f" deployment_target, not {deployment_config!r}"
+            )
+        return deploy(
+            workspace,
+            name,
+            models,
+            inference_config,
+            deployment_target=deployment_target,
+            overwrite=overwrite,
+        )
 
     # -- what it is ----------------------------------------------------------------------
 
@@ -389,6 +470,29 @@ class Model:
             f"Model(workspace={self._workspace.name!r}, name={self.name!r}, id={self.id!r},"
             f" version={self.version}, tags={self.tags!r}, properties={self.properties!r})"
         )
+
+
+def _deployed_model_path(models_file: Path, name: str, version: int | None) -> str:
+    """The local copy of a model a web service serves (its scoring process's models file)."""
+    try:
+        deployed: dict[str, dict[str, str]] = json.loads(models_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise NotFoundError(
+            f"cannot read this service's models file {models_file}: {error}"
+        ) from error
+    versions = deployed.get(name)
+    if not versions:
+        raise NotFoundError(
+            f"this web service does not serve model {name!r}: it serves {sorted(deployed)}"
+        )
+    if version is None:
+        return versions[max(versions, key=int)]
+    if str(version) not in versions:
+        raise NotFoundError(
+            f"this web service serves model {name!r} in version(s) {sorted(versions)},"
+            f" not {version}"
+        )
+    return versions[str(version)]
 
 
 def _context_workspace() -> Workspace:

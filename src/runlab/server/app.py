@@ -15,6 +15,7 @@ from runlab.server import (
     routes_environments,
     routes_registry,
     routes_runs,
+    routes_services,
 )
 from runlab.server.auth import Authenticator, TokenStore
 from runlab.server.errors import (
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(routes_artifacts.router)
     app.include_router(routes_environments.router)
     app.include_router(routes_datasets.router)
+    app.include_router(routes_services.router)
     if importlib.util.find_spec("jinja2") is not None:
         # The web UI needs Jinja2; without it the server still serves the API.
         from runlab.server.ui import install_ui

@@ -11,6 +11,7 @@ docstring is its contract (all share :class:`~runlab.store.common.BaseStore`'s):
 :class:`ComputeTargetStore`     compute targets
 :class:`EnvironmentStore`       registered environment versions
 :class:`DatasetStore`           dataset versions
+:class:`ServiceStore`           web services and the model versions they serve
 ==============================  ===================================================
 
 :class:`MetadataStore` inherits them all: it is what a workspace holds and what callers take.
@@ -32,6 +33,7 @@ from runlab.store.environments import EnvironmentStore
 from runlab.store.metrics import MetricStore
 from runlab.store.model_registry import ModelRegistryStore
 from runlab.store.runs import RunFilters, RunOrder, RunStore
+from runlab.store.services import ServiceStore
 
 __all__ = [
     "ComputeTargetStore",
@@ -44,6 +46,7 @@ __all__ = [
     "RunFilters",
     "RunOrder",
     "RunStore",
+    "ServiceStore",
 ]
 
 
@@ -55,11 +58,12 @@ class MetadataStore(
     ComputeTargetStore,
     EnvironmentStore,
     DatasetStore,
+    ServiceStore,
 ):
     """Where a workspace keeps everything but files: the union of every concept's interface.
 
     Its contract is theirs: see :class:`~runlab.store.common.BaseStore` (thread and process
     safety, errors), :class:`RunStore`, :class:`MetricStore`, :class:`ModelRegistryStore`,
-    :class:`DatastoreStore`, :class:`ComputeTargetStore`, :class:`EnvironmentStore` and
-    :class:`DatasetStore`.
+    :class:`DatastoreStore`, :class:`ComputeTargetStore`, :class:`EnvironmentStore`,
+    :class:`DatasetStore` and :class:`ServiceStore`.
     """

@@ -23,6 +23,7 @@ from runlab.testing.environment_store import EnvironmentStoreContract
 from runlab.testing.metric_store import MetricStoreContract
 from runlab.testing.model_registry_store import ModelRegistryStoreContract
 from runlab.testing.run_store import RunStoreContract
+from runlab.testing.service_store import ServiceStoreContract
 
 __all__ = ["MetadataStoreContract"]
 
@@ -35,5 +36,6 @@ class MetadataStoreContract(
     ComputeTargetStoreContract,
     EnvironmentStoreContract,
     DatasetStoreContract,
+    ServiceStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from runlab.compute import ComputeTarget
     from runlab.data import Datastore, FileDataset, TabularDataset
     from runlab.environments import Environment
+    from runlab.serving import Webservice
     from runlab.tracking.experiment import Experiment
 
 __all__ = ["CONFIG_DIR", "CONFIG_FILE", "Workspace"]
@@ -427,6 +428,16 @@ class Workspace:
         from runlab.data import Dataset
 
         return Dataset.get_all(self)
+
+    def webservices(self) -> dict[str, Webservice]:
+        """Every web service of the workspace, by name.
+
+        Imports :mod:`runlab.serving` inside the method: DESIGN.md's sanctioned exception to
+        the layers for a convenience with no object to delegate to.
+        """
+        from runlab.serving import Webservice
+
+        return {service.name: service for service in Webservice.list(self)}
 
     def get_default_datastore(self) -> Datastore:
         """The default datastore: ``workspaceblobstore``, kept in the artifact root under

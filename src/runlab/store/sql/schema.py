@@ -18,6 +18,7 @@ __all__ = [
     "metrics",
     "model_versions",
     "runs",
+    "services",
 ]
 
 metadata = sa.MetaData()
@@ -166,4 +167,18 @@ dataset_versions = sa.Table(
     sa.Column("snapshot", sa.Boolean, nullable=False),
     sa.Column("created_time", sa.Double, nullable=False),
     sa.UniqueConstraint("name", "version", name="uq_dataset_versions_name_version"),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("models", Json, nullable=False),
+    sa.Column("config", Json, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("updated_time", sa.Double, nullable=False),
 )

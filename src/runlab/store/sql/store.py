@@ -13,6 +13,7 @@ from runlab.store.sql.environments import SqlEnvironmentStore
 from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.model_registry import SqlModelRegistryStore
 from runlab.store.sql.runs import SqlRunStore
+from runlab.store.sql.services import SqlServiceStore
 
 __all__ = ["SqlMetadataStore"]
 
@@ -25,6 +26,7 @@ class SqlMetadataStore(
     SqlComputeTargetStore,
     SqlEnvironmentStore,
     SqlDatasetStore,
+    SqlServiceStore,
     MetadataStore,
 ):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
