@@ -60,6 +60,7 @@ class RunFiltersIn(BaseModel):
     top_level_only: bool = False
     tags: dict[str, str | None] | None = None
     properties: dict[str, str | None] | None = None
+    query: str | None = None
 
 
 class RunSearchIn(RunFiltersIn):

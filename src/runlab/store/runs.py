@@ -31,6 +31,8 @@ class RunFilters(TypedDict, total=False):
         top_level_only: only runs without a parent.
         tags: only runs with each tag; a value of None matches any value of that tag.
         properties: as ``tags``, for properties.
+        query: a filter in the run filter language (MLflow's search grammar, see
+            :mod:`runlab.store.run_query`): ``"params.lr = '0.1' AND metrics.acc > 0.9"``.
     """
 
     experiment_name: str | None
@@ -39,13 +41,15 @@ class RunFilters(TypedDict, total=False):
     top_level_only: bool
     tags: Mapping[str, str | None] | None
     properties: Mapping[str, str | None] | None
+    query: str | None
 
 
 RunOrder = str
 """How ``search_runs`` sorts: ``"created_time desc"`` (newest first, the default),
-``"created_time asc"``, ``"number asc|desc"``, ``"end_time asc|desc"``, or
+``"created_time asc"``, ``"number asc|desc"``, ``"end_time asc|desc"``,
 ``"metric:<name> asc|desc"``: by the last value of the metric ``<name>`` (see
-:func:`metric_order`)."""
+:func:`metric_order`), or keys of the run filter language, comma-separated
+(``"metrics.acc DESC, params.lr ASC"``, see :func:`runlab.store.run_query.parse_order`)."""
 
 RUN_ORDERS = (
     "created_time desc",
