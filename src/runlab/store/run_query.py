@@ -64,6 +64,7 @@ def statuses_named(name: str) -> tuple[RunStatus, ...]:
     found = MLFLOW_STATUSES.get(name.upper())
     return found if found is not None else (RunStatus.parse(name),)
 
+
 Kind = Literal["metric", "param", "tag", "attribute"]
 
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "created_time", "number"})

@@ -26,6 +26,7 @@ class RunFilters(TypedDict, total=False):
 
     Attributes:
         experiment_name: only runs of this experiment.
+        experiment_names: only runs of one of these experiments (unknown names match none).
         statuses: only runs in one of these states.
         parent_run_id: only the children of this run.
         top_level_only: only runs without a parent.
@@ -36,6 +37,7 @@ class RunFilters(TypedDict, total=False):
     """
 
     experiment_name: str | None
+    experiment_names: Collection[str] | None
     statuses: Collection[RunStatus] | None
     parent_run_id: str | None
     top_level_only: bool

@@ -145,7 +145,8 @@ class Experiment:
             ValidationError: a filter or order that does not parse (naming the position).
 
         Example:
-            >>> best = next(exp.get_runs(filter="metrics.acc > 0.9", order_by="metrics.acc DESC"))  # doctest: +SKIP
+            >>> runs = exp.get_runs(filter="metrics.acc > 0.9", order_by="metrics.acc DESC")
+            >>> best = next(runs)  # doctest: +SKIP
         """
         from runlab.tracking.run import Run
 

@@ -118,7 +118,7 @@ class SqlRegisteredModelStore(SqlStorePart, RegisteredModelStore):
             except exc.IntegrityError as error:
                 raise AlreadyExistsError(f"registered model {name!r} already exists") from error
             record = self._record(connection, name)
-            assert record is not None  # noqa: S101 - inserted just above, same transaction
+            assert record is not None
             return record
 
         return self._database.write(f"create registered model {name!r}", insert)
@@ -189,7 +189,7 @@ class SqlRegisteredModelStore(SqlStorePart, RegisteredModelStore):
                 registered_models.update().where(registered_models.c.name == name).values(values)
             )
             record = self._record(connection, name)
-            assert record is not None  # noqa: S101 - read above, same transaction
+            assert record is not None
             return record
 
         return self._database.write(f"update registered model {name!r}", update)

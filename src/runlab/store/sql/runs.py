@@ -328,6 +328,15 @@ class SqlRunStore(SqlStorePart, RunStore):
         if experiment_name is not None:
             experiment_id = lookups.experiment_id(connection, experiment_name)
             conditions.append(runs.c.experiment_id == experiment_id)
+        experiment_names = filters.get("experiment_names")
+        if experiment_names is not None:
+            conditions.append(
+                runs.c.experiment_id.in_(
+                    sa.select(experiments.c.id).where(
+                        experiments.c.name.in_(list(experiment_names))
+                    )
+                )
+            )
         statuses = filters.get("statuses")
         if statuses is not None:
             conditions.append(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))

@@ -8,8 +8,8 @@ from runlab.store.base import MetadataStore
 from runlab.store.sql.compute_targets import SqlComputeTargetStore
 from runlab.store.sql.database import SqlDatabase
 from runlab.store.sql.datastores import SqlDatastoreStore
-from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.logged_models import SqlLoggedModelStore
+from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.model_registry import SqlModelRegistryStore
 from runlab.store.sql.registered_models import SqlRegisteredModelStore
 from runlab.store.sql.runs import SqlRunStore
