@@ -12,6 +12,7 @@ import binascii
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,11 +41,13 @@ __all__ = [
     "from_ms",
     "key_values",
     "max_results",
+    "name_matches",
     "number_from_wire",
     "number_to_wire",
     "page_token",
     "read_page_token",
     "required",
+    "simple_filter",
     "to_ms",
 ]
 
@@ -201,6 +204,44 @@ def read_page_token(token: str | None) -> int:
     if not isinstance(offset, int) or offset < 0:
         raise ValidationError(f"invalid page token {token!r}")
     return offset
+
+
+_CLAUSE = re.compile(
+    r"""^\s*(?:attributes\.)?(\w+)\s*(=|LIKE|ILIKE)\s*(?:'([^']*)'|"([^"]*)")\s*$""", re.I
+)
+
+
+def simple_filter(text: str | None) -> dict[str, tuple[str, str]]:
+    """``{key: (operator, value)}`` of a registry or logged-model filter: ``key = 'v'``,
+    ``key LIKE 'v'`` or ``key ILIKE 'v'`` clauses joined by AND.
+
+    Raises:
+        ValidationError: a clause of another form.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    if not text or not text.strip():
+        return found
+    for clause in re.split(r"\s+AND\s+", text.strip(), flags=re.I):
+        match = _CLAUSE.match(clause)
+        if match is None:
+            raise ValidationError(
+                f"runlab filters models by clauses such as name = '...' or name LIKE"
+                f" '...' joined by AND, not {clause!r}"
+            )
+        value = match.group(3) if match.group(3) is not None else match.group(4)
+        found[match.group(1).lower()] = (match.group(2).upper(), value)
+    return found
+
+
+def name_matches(name: str, condition: tuple[str, str] | None) -> bool:
+    """Whether ``name`` meets a condition of :func:`simple_filter` (None: any name)."""
+    if condition is None:
+        return True
+    operator, wanted = condition
+    if operator == "=":
+        return name == wanted
+    pattern = re.escape(wanted).replace("%", ".*").replace("_", ".")
+    return re.fullmatch(pattern, name, re.IGNORECASE if operator == "ILIKE" else 0) is not None
 
 
 def max_results(value: Any, default: int, limit: int) -> int:

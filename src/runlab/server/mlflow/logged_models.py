@@ -4,7 +4,6 @@ artifact store."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,9 +16,11 @@ from runlab.server.mlflow._protocol import (
     as_key_values,
     key_values,
     max_results,
+    name_matches,
     page_token,
     read_page_token,
     required,
+    simple_filter,
     to_ms,
 )
 from runlab.server.mlflow.experiments import ExperimentIds, experiment_of
@@ -36,7 +37,6 @@ _STATUSES = {
     "LOGGED_MODEL_UPLOAD_FAILED": "FAILED",
 }
 _WIRE_STATUSES = {status: wire for wire, status in _STATUSES.items()}
-_RUN_FILTER = re.compile(r"^\s*source_run_id\s*=\s*'([^']*)'\s*$")
 
 
 def logged_models_of(ctx: Context) -> LoggedModelStore:
@@ -148,16 +148,17 @@ def search_logged_models(ctx: Context, values: dict[str, Any]) -> Any:
     store = logged_models_of(ctx)
     experiment_ids = values.get("experiment_ids") or []
     names = [experiment_of(ctx.store, str(eid)).name for eid in experiment_ids] or None
-    text = values.get("filter") or ""
-    run_id = None
-    if text.strip():
-        found = _RUN_FILTER.match(text)
-        if found is None:
-            raise ValidationError(
-                f"runlab filters logged models by source_run_id = '...' only, not {text!r}"
-            )
-        run_id = found.group(1)
+    clauses = simple_filter(values.get("filter"))
+    name_condition = clauses.pop("name", None)
+    run_condition = clauses.pop("source_run_id", None)
+    if clauses or (run_condition is not None and run_condition[0] != "="):
+        raise ValidationError(
+            "runlab filters logged models by name and source_run_id = '...' only, not"
+            f" {values.get('filter')!r}"
+        )
+    run_id = run_condition[1] if run_condition else None
     records = store.search_logged_models(experiment_names=names, source_run_id=run_id)
+    records = [r for r in records if name_matches(r.name, name_condition)]
     size = max_results(values.get("max_results"), 100, 10000)
     start = read_page_token(values.get("page_token"))
     ids = ExperimentIds(ctx.store)

@@ -10,7 +10,6 @@ files are copied when it is created, so versions come back ``READY``.
 from __future__ import annotations
 
 import pathlib
-import re
 import tempfile
 from typing import Any
 
@@ -26,9 +25,11 @@ from runlab.server.mlflow._protocol import (
     as_key_values,
     key_values,
     max_results,
+    name_matches,
     page_token,
     read_page_token,
     required,
+    simple_filter,
     to_ms,
 )
 from runlab.store import RegisteredModelStore
@@ -40,9 +41,6 @@ router = APIRouter(prefix="/api/2.0/mlflow")
 
 SOURCE_PROPERTY = "mlflow.source"
 MODEL_ID_PROPERTY = "mlflow.model_id"
-_CLAUSE = re.compile(
-    r"""^\s*(?:attributes\.)?(\w+)\s*(=|LIKE|ILIKE)\s*(?:'([^']*)'|"([^"]*)")\s*$""", re.I
-)
 
 
 def _registry(ctx: Context) -> RegisteredModelStore:
@@ -103,33 +101,6 @@ def _version_answer(ctx: Context, record: ModelRecord) -> dict[str, Any]:
     return {"model_version": version_json(record, aliases)}
 
 
-def _clauses(text: str | None) -> dict[str, tuple[str, str]]:
-    """``{key: (operator, value)}`` of a registry filter: clauses joined by AND."""
-    found: dict[str, tuple[str, str]] = {}
-    if not text or not text.strip():
-        return found
-    for clause in re.split(r"\s+AND\s+", text.strip(), flags=re.I):
-        match = _CLAUSE.match(clause)
-        if match is None:
-            raise ValidationError(
-                f"runlab filters the registry by name = '...', name LIKE '...' and"
-                f" run_id = '...', not {clause!r}"
-            )
-        value = match.group(3) if match.group(3) is not None else match.group(4)
-        found[match.group(1).lower()] = (match.group(2).upper(), value)
-    return found
-
-
-def _name_matches(name: str, condition: tuple[str, str] | None) -> bool:
-    if condition is None:
-        return True
-    operator, wanted = condition
-    if operator == "=":
-        return name == wanted
-    pattern = re.escape(wanted).replace("%", ".*").replace("_", ".")
-    return re.fullmatch(pattern, name, re.IGNORECASE if operator == "ILIKE" else 0) is not None
-
-
 def _paged(items: list[Any], values: dict[str, Any], key: str, default: int) -> dict[str, Any]:
     size = max_results(values.get("max_results"), default, 200000)
     start = read_page_token(values.get("page_token"))
@@ -166,9 +137,9 @@ def get_registered_model(ctx: Context, values: dict[str, Any]) -> Any:
 @endpoint(router, "GET", "/registered-models/search", "read")
 def search_registered_models(ctx: Context, values: dict[str, Any]) -> Any:
     """Registered models by name (``name = '...'`` or ``name LIKE '...'``)."""
-    condition = _clauses(values.get("filter")).get("name")
+    condition = simple_filter(values.get("filter")).get("name")
     records = [
-        r for r in _registry(ctx).list_registered_models() if _name_matches(r.name, condition)
+        r for r in _registry(ctx).list_registered_models() if name_matches(r.name, condition)
     ]
     page = _paged(records, values, "registered_models", 100)
     page["registered_models"] = [_registered_json(ctx, r) for r in page["registered_models"]]
@@ -352,7 +323,7 @@ def delete_model_version(ctx: Context, values: dict[str, Any]) -> Any:
 @endpoint(router, "GET", "/model-versions/search", "read")
 def search_model_versions(ctx: Context, values: dict[str, Any]) -> Any:
     """Versions by ``name = '...'`` (or LIKE) and ``run_id = '...'``, newest first."""
-    clauses = _clauses(values.get("filter"))
+    clauses = simple_filter(values.get("filter"))
     name_condition = clauses.pop("name", None)
     run_condition = clauses.pop("run_id", None)
     if clauses:
@@ -361,7 +332,7 @@ def search_model_versions(ctx: Context, values: dict[str, Any]) -> Any:
     records = ctx.store.search_model_versions(
         name=exact_name, run_id=run_condition[1] if run_condition else None
     )
-    records = [r for r in records if _name_matches(r.name, name_condition)]
+    records = [r for r in records if name_matches(r.name, name_condition)]
     registry = _registry(ctx)
     aliases = {
         name: registry.get_registered_model(name).aliases for name in {r.name for r in records}
