@@ -13,11 +13,11 @@ import pytest
 pytest.importorskip("fastapi", reason="the MLflow routes need the server extra")
 pytest.importorskip("httpx", reason="the MLflow routes need the server extra")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from runlab import Workspace  # noqa: E402
-from runlab.server import TokenStore, create_app  # noqa: E402
-from runlab.server.auth import tokens_file_of  # noqa: E402
+from runlab import Workspace
+from runlab.server import TokenStore, create_app
+from runlab.server.auth import tokens_file_of
 
 API = "/api/2.0/mlflow"
 

@@ -53,12 +53,10 @@ def test_a_bad_filter_names_the_position(text: str, position: int, problem: str)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[SqlMetadataStore]:
+def store(request: pytest.FixtureRequest) -> Iterator[SqlMetadataStore]:
     """A store with five runs of experiment ``e`` (r0..r4) and one of ``other``."""
-    if request.param == "sqlite":
-        uri = "sqlite://"
-    else:
-        uri = request.getfixturevalue("postgres_url")
+    is_sqlite = request.param == "sqlite"
+    uri = "sqlite://" if is_sqlite else request.getfixturevalue("postgres_url")
     store = SqlMetadataStore(uri)
     store.create_experiment("e")
     store.create_experiment("other")
