@@ -3,7 +3,8 @@ server at ``--url`` (runlab's or MLflow's); prints its figures as one line of JS
 
 It runs with an interpreter that has MLflow and imports nothing from runlab.
 
-    .venv-mlflow/bin/python benchmarks/_mlflow_api_worker.py batch --url http://127.0.0.1:8765 --size 10000
+    .venv-mlflow/bin/python benchmarks/_mlflow_api_worker.py batch \\
+        --url http://127.0.0.1:8765 --size 10000
 """
 
 from __future__ import annotations

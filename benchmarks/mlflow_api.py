@@ -144,13 +144,15 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
     memory: dict[str, float] = {}
     for server in arguments.servers:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{server}-") as folder:
-            with _server(server, Path(folder), arguments.mlflow_python) as (url, pid):
-                results[server] = {
-                    name: _workload(arguments.mlflow_python, name, url, size)
-                    for name, size in sizes.items()
-                }
-                memory[server] = _memory_mb(pid)
+        with (
+            tempfile.TemporaryDirectory(prefix=f"bench-{server}-") as folder,
+            _server(server, Path(folder), arguments.mlflow_python) as (url, pid),
+        ):
+            results[server] = {
+                name: _workload(arguments.mlflow_python, name, url, size)
+                for name, size in sizes.items()
+            }
+            memory[server] = _memory_mb(pid)
     rows = [
         ("log_batch", f"{sizes['batch']:,} points", "points/s", "batch", "points_per_s", True),
         ("log_metric", f"{sizes['single']:,} calls", "calls/s", "single", "calls_per_s", True),
