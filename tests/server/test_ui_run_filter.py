@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("fastapi", reason="the web UI needs the server extra")
 pytest.importorskip("jinja2", reason="the web UI needs jinja2")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from runlab import Experiment, Workspace  # noqa: E402
-from runlab.server import create_app  # noqa: E402
+from runlab import Experiment, Workspace
+from runlab.server import create_app
 
 
 def test_the_filter_box_filters_the_runs_table(workspace: Workspace) -> None:
