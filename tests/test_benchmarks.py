@@ -21,7 +21,7 @@ def _run(script: str, *arguments: str, cwd: Path) -> str:
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -86,3 +86,35 @@ def test_serving_benchmark_runs_the_service_and_the_bare_app(tmp_path: Path) -> 
     assert "runlab: answering" in output and "bare: answering" in output
     cell = next(line for line in output.splitlines() if line.split()[:2] == ["1", "1"])
     assert "runlab/bare" in cell and "!" not in cell, cell  # no failed request
+
+
+def _mlflow_client_python() -> Path:
+    """The MLflow client's cached environment of tests/mlflow (made on first use)."""
+    import importlib.util
+
+    module_path = Path(__file__).parent / "mlflow" / "mlflow_env.py"
+    spec = importlib.util.spec_from_file_location("runlab_tests_mlflow_env", module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        python: Path = module.mlflow_python()
+    except RuntimeError as error:
+        pytest.skip(f"cannot make the MLflow client's environment here: {error}")
+    return python
+
+
+@pytest.mark.slow
+def test_mlflow_api_benchmark_runs_against_runlab_server(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="runlab server needs the server extra")
+    pytest.importorskip("psutil", reason="the benchmark reads the server's memory with psutil")
+    python = _mlflow_client_python()
+    # The client environment has mlflow-skinny, which has no `mlflow server`: runlab's side only.
+    output = _run(
+        "mlflow_api.py", "--tiny", "--servers", "runlab", "--mlflow-python", str(python),
+        cwd=tmp_path,
+    )  # fmt: skip
+    lines = {line.split()[0]: line for line in output.splitlines() if line.strip()}
+    for workload in ("log_batch", "log_metric", "get_metric_history", "search_runs"):
+        assert workload in lines, output
+    assert "runlab" in lines["server"] and " MB" in lines["server"]

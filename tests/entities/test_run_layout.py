@@ -44,6 +44,7 @@ ALLOWED = {
     ("cli/jobs.py", LOGS_DIR),
     ("datasets/_idx.py", IMAGES_DIR),
     ("__init__.py", COMPUTE_KEY),
+    ("server/mlflow/runs.py", OUTPUTS_DIR),  # MLflow's Run message has a field "outputs"
 }
 
 LOG_NAMES = (DRIVER_LOG_NAME, ENVIRONMENT_LOG_NAME, RAY_JOB_LOG_NAME)

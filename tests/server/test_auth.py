@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving import LiveServer, free_port
 from typer.testing import CliRunner
 
 from helpers import eventually
@@ -26,6 +25,7 @@ from runlab.errors import AccessDeniedError
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
 from runlab.store.rest import RestMetadataStore
 from runlab.tracking import Workspace
+from serving import LiveServer, free_port
 
 runner = CliRunner(env={"RUNLAB_WORKSPACE_DIR": None, "RUNLAB_TOKEN": None})
 

@@ -61,19 +61,39 @@ def list_runs(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="Show at most N runs, newest first; 0: all.")
     ] = 50,
+    run_filter: Annotated[
+        str | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="Only runs matching this filter (MLflow's search grammar), e.g."
+            " \"params.lr = '0.1' AND metrics.acc > 0.9\".",
+            show_default=False,
+        ),
+    ] = None,
+    order_by: Annotated[
+        str | None,
+        typer.Option(
+            "--order-by",
+            help="Sort by these keys, e.g. 'metrics.acc DESC' (default: newest first).",
+            show_default=False,
+        ),
+    ] = None,
     workspace_path: WorkspaceOption = None,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first (or as --order-by says)."""
     workspace = open_workspace(ctx, workspace_path)
     # The store directly, not Run objects: one query, fast on workspaces with many runs.
     records = workspace.store.search_runs(
         experiment_name=experiment,
         statuses=None if status is None else [status],
+        query=run_filter,
+        order_by=order_by or "created_time desc",
         limit=limit or None,
     )
     out = console()
     if not records:
-        say("No runs match." if experiment or status else "No runs yet.")
+        say("No runs match." if experiment or status or run_filter else "No runs yet.")
         return
     headers = ["Run id", "Experiment", "#", "Status", "Started", "Duration"]
     rows = [

@@ -52,13 +52,14 @@ class Model:
     """One version of a registered model: its files, where it came from, tags and properties.
 
     ``Model(ws, "mnist")`` is the newest version of the model, ``Model(ws, "mnist",
-    version=3)`` or ``Model(ws, id="mnist:3")`` a given one. With tags, properties or a run id
+    version=3)`` or ``Model(ws, id="mnist:3")`` a given one, ``Model(ws, "mnist@champion")``
+    the one the alias ``champion`` points at. With tags, properties or a run id
     it is the newest version that matches them all. Versions are registered with
     :meth:`register` or :meth:`runlab.Run.register_model`; their files never change.
 
     Args:
         workspace: the workspace that holds the model.
-        name: the model's name.
+        name: the model's name, or ``name@alias``.
         id: ``name:version``, instead of ``name`` and ``version``.
         tags: only a version with these tags (see :meth:`list`).
         properties: only a version with these properties.
@@ -106,6 +107,8 @@ class Model:
                     f"model id {model_id!r} disagrees with name={name!r}, version={version!r}"
                 )
             name, version = id_name, id_version
+        if name is not None and "@" in name and model_id is None and version is None:
+            return self._find_by_alias(name)
         if name is None and tags is None and properties is None and run_id is None:
             raise ValidationError("say which model: give a name, an id, tags, properties or run_id")
         if name is not None:
@@ -129,6 +132,21 @@ class Model:
                 f" properties={properties!r}, run_id={run_id!r}"
             )
         return max(matches, key=lambda record: record.created_time)
+
+    def _find_by_alias(self, name_at_alias: str) -> ModelRecord:
+        """The version ``name@alias`` points at (aliases are set with MLflow's client or
+        the store's ``set_model_alias``)."""
+        from runlab.store import RegisteredModelStore
+
+        name, _at, alias = name_at_alias.partition("@")
+        check_model_name(name)
+        store = self._workspace.store
+        if not isinstance(store, RegisteredModelStore):
+            raise ValidationError(
+                f"this workspace's store ({type(store).__name__}) keeps no model aliases:"
+                " give a version instead"
+            )
+        return store.get_model_version_by_alias(name, alias)
 
     # -- registering and finding ---------------------------------------------------------
 

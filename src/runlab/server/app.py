@@ -24,6 +24,7 @@ from runlab.server.errors import (
     install_error_handlers,
     status_of,
 )
+from runlab.server.mlflow import install_mlflow
 
 if TYPE_CHECKING:
     from runlab.tracking import Workspace
@@ -72,7 +73,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         declared = request.headers.get("content-length", "0")
-        is_file = request.url.path.startswith("/api/artifacts/")
+        is_file = request.url.path.startswith(("/api/artifacts/", "/api/2.0/mlflow-artifacts/"))
         if not is_file and (not declared.isdigit() or int(declared) > MAX_JSON_BYTES):
             error = PayloadTooLargeError(f"request bodies are limited to {MAX_JSON_BYTES} bytes")
             return error_answer(*status_of(error), error.message)
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(routes_environments.router)
     app.include_router(routes_datasets.router)
     app.include_router(routes_services.router)
+    install_mlflow(app)
     if importlib.util.find_spec("jinja2") is not None:
         # The web UI needs Jinja2; without it the server still serves the API.
         from runlab.server.ui import install_ui

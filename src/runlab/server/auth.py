@@ -14,6 +14,8 @@ only read; a ``write`` token may do everything.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import hashlib
 import hmac
@@ -161,6 +163,16 @@ class TokenStore:
         return found
 
 
+def _basic_password(credentials: str) -> str:
+    """The password of HTTP Basic credentials (MLflow's clients send the token so, with any
+    user name); an empty string for malformed ones."""
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
 class Authenticator:
     """Decides whether a request's ``Authorization`` header allows a scope.
 
@@ -181,6 +193,9 @@ class Authenticator:
         Returns:
             The token's record, or None when the server is open.
 
+        The token comes as ``Authorization: Bearer <token>``, or as the password of
+        ``Authorization: Basic`` (the user name is ignored).
+
         Raises:
             TokenMissingError: no token, a malformed header, or an unknown token (401).
             AccessDeniedError: the token's scope does not allow ``scope`` (403).
@@ -189,6 +204,9 @@ class Authenticator:
         if not records and not self.required:
             return None
         scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() == "basic":
+            token = _basic_password(token)
+            scheme = "bearer"
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenMissingError(
                 "this runlab server needs a token: send 'Authorization: Bearer <token>'"

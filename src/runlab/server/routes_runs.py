@@ -30,7 +30,14 @@ NO_CONTENT = 204
 
 def _filters(body: RunFiltersIn) -> dict[str, Any]:
     filters: dict[str, Any] = {"top_level_only": body.top_level_only}
-    for key in ("experiment_name", "parent_run_id", "tags", "properties"):
+    for key in (
+        "experiment_name",
+        "experiment_names",
+        "parent_run_id",
+        "tags",
+        "properties",
+        "query",
+    ):
         value = getattr(body, key)
         if value is not None:
             filters[key] = value

@@ -56,11 +56,13 @@ class RunFiltersIn(BaseModel):
     """The filters of ``search_runs`` and ``count_runs``."""
 
     experiment_name: str | None = None
+    experiment_names: list[str] | None = None
     statuses: list[str] | None = None
     parent_run_id: str | None = None
     top_level_only: bool = False
     tags: dict[str, str | None] | None = None
     properties: dict[str, str | None] | None = None
+    query: str | None = None
 
 
 class RunSearchIn(RunFiltersIn):

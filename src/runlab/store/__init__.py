@@ -16,6 +16,8 @@ from runlab.store.base import (
     RunStore,
 )
 from runlab.store.common import BaseStore
+from runlab.store.logged_models import LoggedModelStore
+from runlab.store.registered_models import RegisteredModelStore
 from runlab.store.registry import open_metadata_store, register_metadata_store
 
 if TYPE_CHECKING:
@@ -27,9 +29,11 @@ __all__ = [
     "DatasetStore",
     "DatastoreStore",
     "EnvironmentStore",
+    "LoggedModelStore",
     "MetadataStore",
     "MetricStore",
     "ModelRegistryStore",
+    "RegisteredModelStore",
     "RunStore",
     "SqlMetadataStore",
     "open_metadata_store",

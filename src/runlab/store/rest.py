@@ -32,6 +32,8 @@ def _filters_json(filters: RunFilters) -> dict[str, Any]:
     statuses = filters.get("statuses")
     if statuses is not None:
         body["statuses"] = [RunStatus(status).value for status in statuses]
+    if filters.get("experiment_names") is not None:
+        body["experiment_names"] = list(filters.get("experiment_names") or ())
     for key in ("tags", "properties"):
         labels = body.get(key)
         if labels is not None:

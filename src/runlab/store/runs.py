@@ -26,26 +26,32 @@ class RunFilters(TypedDict, total=False):
 
     Attributes:
         experiment_name: only runs of this experiment.
+        experiment_names: only runs of one of these experiments (unknown names match none).
         statuses: only runs in one of these states.
         parent_run_id: only the children of this run.
         top_level_only: only runs without a parent.
         tags: only runs with each tag; a value of None matches any value of that tag.
         properties: as ``tags``, for properties.
+        query: a filter in the run filter language (MLflow's search grammar, see
+            :mod:`runlab.store.run_query`): ``"params.lr = '0.1' AND metrics.acc > 0.9"``.
     """
 
     experiment_name: str | None
+    experiment_names: Collection[str] | None
     statuses: Collection[RunStatus] | None
     parent_run_id: str | None
     top_level_only: bool
     tags: Mapping[str, str | None] | None
     properties: Mapping[str, str | None] | None
+    query: str | None
 
 
 RunOrder = str
 """How ``search_runs`` sorts: ``"created_time desc"`` (newest first, the default),
-``"created_time asc"``, ``"number asc|desc"``, ``"end_time asc|desc"``, or
+``"created_time asc"``, ``"number asc|desc"``, ``"end_time asc|desc"``,
 ``"metric:<name> asc|desc"``: by the last value of the metric ``<name>`` (see
-:func:`metric_order`)."""
+:func:`metric_order`), or keys of the run filter language, comma-separated
+(``"metrics.acc DESC, params.lr ASC"``, see :func:`runlab.store.run_query.parse_order`)."""
 
 RUN_ORDERS = (
     "created_time desc",

@@ -124,8 +124,10 @@ class Experiment:
         *,
         status: str | RunStatus | None = None,
         limit: int | None = None,
+        filter: str | None = None,  # the SDK's style of keyword, though it shadows a builtin
+        order_by: str | None = None,
     ) -> Iterator[Run]:
-        """The experiment's runs, newest first.
+        """The experiment's runs, newest first unless ``order_by`` says otherwise.
 
         Args:
             type: only runs of this target kind (e.g. ``"local"``).
@@ -134,6 +136,17 @@ class Experiment:
             include_children: also child runs (by default only top-level runs).
             status: only runs in this state.
             limit: at most this many.
+            filter: a filter in MLflow's search grammar, the one run filter language
+                (:mod:`runlab.store.run_query`): ``"params.lr = '0.1' AND metrics.acc > 0.9"``.
+            order_by: keys such as ``"metrics.acc DESC"`` (comma-separated), or
+                ``"created_time desc"`` (the default).
+
+        Raises:
+            ValidationError: a filter or order that does not parse (naming the position).
+
+        Example:
+            >>> runs = exp.get_runs(filter="metrics.acc > 0.9", order_by="metrics.acc DESC")
+            >>> best = next(runs)  # doctest: +SKIP
         """
         from runlab.tracking.run import Run
 
@@ -143,6 +156,8 @@ class Experiment:
             top_level_only=not include_children,
             tags=label_filter(tags),
             properties=label_filter(properties),
+            query=filter,
+            order_by=order_by or "created_time desc",
             limit=limit,
         )
         for record in records:

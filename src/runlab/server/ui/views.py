@@ -47,6 +47,8 @@ class RunsQuery:
         experiment_name: the experiment.
         status: only runs in this state ("" for all).
         tag: only runs with this tag: ``key`` (any value) or ``key=value`` ("" for all).
+        run_filter: only runs matching this filter of the run filter language (MLflow's
+            search grammar, see :mod:`runlab.store.run_query`; "" for all).
         order_by: one of :data:`RUN_ORDERS`, or ``metric:<name> asc|desc`` (by the last
             value of a metric; see :func:`runlab.store.runs.metric_order`).
         limit: rows per page (1 to 500).
@@ -60,6 +62,7 @@ class RunsQuery:
     experiment_name: str
     status: str = ""
     tag: str = ""
+    run_filter: str = ""
     order_by: str = "created_time desc"
     limit: int = 50
     offset: int = 0
@@ -80,6 +83,8 @@ class RunsQuery:
         if self.tag:
             key, has_value, value = self.tag.partition("=")
             filters["tags"] = {key.strip(): value.strip() if has_value else None}
+        if self.run_filter.strip():
+            filters["query"] = self.run_filter
         return filters
 
     def checked(self) -> RunsQuery:

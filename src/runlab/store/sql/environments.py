@@ -90,7 +90,7 @@ class SqlEnvironmentStore(SqlStorePart, EnvironmentStore):
                         )
                 except exc.IntegrityError:
                     continue
-                return self._get(connection, name, version)
+                return self._get_environment(connection, name, version)
             raise BackendError(f"could not take a version number for environment {name!r}")
 
         return self._database.write(f"register environment {name!r}", insert)
@@ -106,7 +106,7 @@ class SqlEnvironmentStore(SqlStorePart, EnvironmentStore):
         return _to_record(row) if row is not None else None
 
     @classmethod
-    def _get(cls, connection: sa.Connection, name: str, version: int | None) -> EnvironmentRecord:
+    def _get_environment(cls, connection: sa.Connection, name: str, version: int | None) -> EnvironmentRecord:
         if version is None:
             latest = cls._latest(connection, name)
             if latest is None:
@@ -126,7 +126,7 @@ class SqlEnvironmentStore(SqlStorePart, EnvironmentStore):
         if version is not None:
             check_environment_version(version)
         return self._database.read(
-            f"read environment {name!r}", lambda c: self._get(c, name, version)
+            f"read environment {name!r}", lambda c: self._get_environment(c, name, version)
         )
 
     def list_environment_versions(self, name: str | None = None) -> list[EnvironmentRecord]:

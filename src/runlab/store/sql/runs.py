@@ -19,9 +19,11 @@ from runlab.entities import (
 )
 from runlab.entities.labels import with_properties, without_tag
 from runlab.errors import AlreadyExistsError, NotFoundError, ValidationError
+from runlab.store.run_query import parse_filter, parse_order
 from runlab.store.runs import RunFilters, RunStore, parse_metric_order
 from runlab.store.sql import lookups
 from runlab.store.sql.database import SqlStorePart
+from runlab.store.sql.run_query import filter_conditions, order_clauses
 from runlab.store.sql.schema import experiments, metrics, runs
 
 __all__ = ["SqlRunStore"]
@@ -63,12 +65,16 @@ def _order(order_by: str) -> tuple[sa.ColumnElement[Any], ...]:
         direction = last_value.desc() if descending else last_value.asc()
         return (sa.nulls_last(direction), runs.c.id.desc())
     order = _ORDERS.get(order_by.strip().lower())
-    if order is None:
+    if order is not None:
+        return order
+    try:
+        keys = parse_order(order_by)
+    except ValidationError as error:
         raise ValidationError(
             f"cannot order runs by {order_by!r}: use one of {', '.join(_ORDERS)},"
-            " or metric:NAME asc|desc"
-        )
-    return order
+            f" metric:NAME asc|desc, or keys such as 'metrics.acc DESC' ({error})"
+        ) from error
+    return tuple(order_clauses(keys))
 
 
 _RUN_COLUMNS = (
@@ -282,6 +288,7 @@ class SqlRunStore(SqlStorePart, RunStore):
     ) -> list[RunRecord]:
         """See :meth:`RunStore.search_runs`."""
         order = _order(order_by)
+        parse_filter(filters.get("query"))  # a bad filter is refused before any read
         if (limit is not None and limit < 0) or offset < 0:
             raise ValidationError("limit and offset must not be negative")
         query = _RUN_SELECT.order_by(*order).offset(offset)
@@ -321,6 +328,15 @@ class SqlRunStore(SqlStorePart, RunStore):
         if experiment_name is not None:
             experiment_id = lookups.experiment_id(connection, experiment_name)
             conditions.append(runs.c.experiment_id == experiment_id)
+        experiment_names = filters.get("experiment_names")
+        if experiment_names is not None:
+            conditions.append(
+                runs.c.experiment_id.in_(
+                    sa.select(experiments.c.id).where(
+                        experiments.c.name.in_(list(experiment_names))
+                    )
+                )
+            )
         statuses = filters.get("statuses")
         if statuses is not None:
             conditions.append(runs.c.status.in_([RunStatus.parse(s).value for s in statuses]))
@@ -337,6 +353,8 @@ class SqlRunStore(SqlStorePart, RunStore):
             for name, value in (wanted or {}).items():
                 field = column[name].as_string()
                 conditions.append(field.is_not(None) if value is None else field == value)
+        clauses = parse_filter(filters.get("query"))
+        conditions.extend(filter_conditions(clauses, connection.dialect.name))
         return conditions
 
     def set_run_status(

@@ -14,9 +14,12 @@ __all__ = [
     "datastores",
     "environment_versions",
     "experiments",
+    "logged_models",
     "metadata",
     "metrics",
+    "model_aliases",
     "model_versions",
+    "registered_models",
     "runs",
     "services",
 ]
@@ -179,6 +182,53 @@ services = sa.Table(
     sa.Column("models", Json, nullable=False),
     sa.Column("config", Json, nullable=False),
     sa.Column("details", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("updated_time", sa.Double, nullable=False),
+)
+
+# A registered model's own record (migration 0010): its description and tags, and that it
+# exists before its first version. Its versions are rows of ``model_versions``.
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("updated_time", sa.Double, nullable=False),
+)
+
+# ``name@alias`` -> one version of the model; the unique pair makes moving an alias one write.
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("alias", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("name", "alias", name="uq_model_aliases_name_alias"),
+)
+
+# A model logged from a run (MLflow 3's LoggedModel): its files are under
+# ``logged_models/<model_id>/`` in the artifact store.
+logged_models = sa.Table(
+    "logged_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_id", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("source_run_id", sa.String(400), nullable=True, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("model_type", sa.String(255), nullable=True),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("params", Json, nullable=False),
     sa.Column("created_time", sa.Double, nullable=False),
     sa.Column("updated_time", sa.Double, nullable=False),
 )

@@ -10,8 +10,10 @@ from runlab.store.sql.database import SqlDatabase
 from runlab.store.sql.datasets import SqlDatasetStore
 from runlab.store.sql.datastores import SqlDatastoreStore
 from runlab.store.sql.environments import SqlEnvironmentStore
+from runlab.store.sql.logged_models import SqlLoggedModelStore
 from runlab.store.sql.metrics import SqlMetricStore
 from runlab.store.sql.model_registry import SqlModelRegistryStore
+from runlab.store.sql.registered_models import SqlRegisteredModelStore
 from runlab.store.sql.runs import SqlRunStore
 from runlab.store.sql.services import SqlServiceStore
 
@@ -27,10 +29,16 @@ class SqlMetadataStore(
     SqlEnvironmentStore,
     SqlDatasetStore,
     SqlServiceStore,
+    SqlRegisteredModelStore,
+    SqlLoggedModelStore,
     MetadataStore,
 ):
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
     ``sqlite://`` in memory) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``.
+
+    Besides :class:`MetadataStore`, it offers the optional capabilities
+    :class:`~runlab.store.RegisteredModelStore` (model records and aliases) and
+    :class:`~runlab.store.LoggedModelStore` (MLflow 3's logged models).
 
     Every concept's SQL class, on one shared :class:`~runlab.store.sql.database.SqlDatabase`.
     Opening the store migrates its schema to the head revision if needed (see

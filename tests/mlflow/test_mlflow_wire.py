@@ -1,0 +1,170 @@
+"""The MLflow routes' wire, checked in-process (the real MLflow client drives them in
+test_mlflow_client.py): ids as strings, times in milliseconds, NaN as a string, MLflow's error
+codes with 4xx for every deterministic error, batch limits, path vetting, Basic auth."""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the MLflow routes need the server extra")
+pytest.importorskip("httpx", reason="the MLflow routes need the server extra")
+
+from fastapi.testclient import TestClient
+
+from runlab import Workspace
+from runlab.server import TokenStore, create_app
+from runlab.server.auth import tokens_file_of
+
+API = "/api/2.0/mlflow"
+
+
+@pytest.fixture
+def client(workspace: Workspace) -> TestClient:
+    return TestClient(create_app(workspace))
+
+
+def _run(client: TestClient, experiment: str = "wire") -> dict[str, Any]:
+    created = client.post(f"{API}/experiments/create", json={"name": experiment})
+    experiment_id = created.json()["experiment_id"]
+    answer = client.post(
+        f"{API}/runs/create",
+        json={"experiment_id": experiment_id, "start_time": 1_700_000_000_000, "tags": []},
+    )
+    assert answer.status_code == 200, answer.text
+    run: dict[str, Any] = answer.json()["run"]
+    return run
+
+
+def test_ids_are_strings_and_times_milliseconds(client: TestClient) -> None:
+    default = client.get(f"{API}/experiments/get", params={"experiment_id": "0"}).json()
+    assert default["experiment"]["name"] == "Default"
+    run = _run(client)
+    info = run["info"]
+    assert isinstance(info["experiment_id"], str) and info["experiment_id"] != "0"
+    assert info["status"] == "RUNNING"
+    assert info["artifact_uri"] == f"mlflow-artifacts:/runs/{info['run_id']}"
+    assert isinstance(info["start_time"], int) and info["start_time"] > 1_600_000_000_000
+
+
+def test_nan_and_infinities_travel_as_strings(client: TestClient, workspace: Workspace) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    metrics = [
+        {"key": "m", "value": value, "timestamp": 1_700_000_000_000 + step, "step": step}
+        for step, value in enumerate(["NaN", "Infinity", "-Infinity", 1.5])
+    ]
+    assert (
+        client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics}).json()
+        == {}
+    )
+    history = client.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"})
+    assert "NaN" not in history.text.replace('"NaN"', "")  # never a bare token
+    values = [point["value"] for point in history.json()["metrics"]]
+    assert values == ["NaN", "Infinity", "-Infinity", 1.5]
+    stored = workspace.store.get_metric_histories(run_id, "m")["m"]
+    assert math.isnan(stored.values[0]) and stored.values[1:3] == [math.inf, -math.inf]
+    assert stored.timestamps[3] == pytest.approx(1_700_000_000.003)
+
+
+def test_history_pages(client: TestClient) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    metrics = [{"key": "m", "value": i, "timestamp": 1, "step": i} for i in range(7)]
+    client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics})
+    steps: list[int] = []
+    token = None
+    while True:
+        params = {"run_id": run_id, "metric_key": "m", "max_results": 3}
+        page = client.get(
+            f"{API}/metrics/get-history", params=params | ({"page_token": token} if token else {})
+        ).json()
+        steps += [point["step"] for point in page["metrics"]]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert steps == list(range(7))
+
+
+def _error(answer: Any) -> tuple[int, str]:
+    return answer.status_code, answer.json()["error_code"]
+
+
+def test_deterministic_errors_are_4xx_with_mlflow_codes(client: TestClient) -> None:
+    missing = client.get(f"{API}/experiments/get", params={"experiment_id": "999"})
+    assert _error(missing) == (404, "RESOURCE_DOES_NOT_EXIST")
+    no_run = client.get(f"{API}/runs/get", params={"run_id": "nope"})
+    assert _error(no_run) == (404, "RESOURCE_DOES_NOT_EXIST")
+    run_id = _run(client)["info"]["run_id"]
+    param = {"run_id": run_id, "key": "lr", "value": "0.1"}
+    assert client.post(f"{API}/runs/log-parameter", json=param).status_code == 200
+    assert client.post(f"{API}/runs/log-parameter", json=param).status_code == 200  # same value
+    changed = client.post(f"{API}/runs/log-parameter", json=param | {"value": "0.2"})
+    assert _error(changed) == (400, "INVALID_PARAMETER_VALUE")
+    assert "lr" in changed.json()["message"]
+    again = client.post(f"{API}/experiments/create", json={"name": "wire"})
+    assert _error(again) == (400, "RESOURCE_ALREADY_EXISTS")
+    bad_value = {"run_id": run_id, "key": "m", "value": "high", "timestamp": 1}
+    assert _error(client.post(f"{API}/runs/log-metric", json=bad_value)) == (
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    bad_filter = client.post(f"{API}/runs/search", json={"filter": "params.lr = 0.1"})
+    assert _error(bad_filter) == (400, "INVALID_PARAMETER_VALUE")
+    assert "position 13" in bad_filter.json()["message"]
+    traces = client.post(f"{API}/traces", json={})
+    assert _error(traces) == (404, "ENDPOINT_NOT_FOUND")
+    assert _error(client.get("/api/3.0/mlflow/traces/abc")) == (404, "ENDPOINT_NOT_FOUND")
+
+
+def test_batch_limits(client: TestClient) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    metric = {"key": "m", "value": 1, "timestamp": 1, "step": 0}
+    too_many = client.post(
+        f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [metric] * 1001}
+    )
+    assert _error(too_many) == (400, "INVALID_PARAMETER_VALUE")
+    params = [{"key": f"p{i}", "value": "v"} for i in range(101)]
+    too_many_params = client.post(
+        f"{API}/runs/log-batch", json={"run_id": run_id, "params": params}
+    )
+    assert _error(too_many_params) == (400, "INVALID_PARAMETER_VALUE")
+    assert "at most 100 params" in too_many_params.json()["message"]
+
+
+def test_artifact_paths_are_vetted(client: TestClient, workspace: Workspace) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    base = "/api/2.0/mlflow-artifacts/artifacts"
+    assert client.put(f"{base}/runs/{run_id}/dir/a.txt", content=b"hello").status_code == 200
+    assert workspace.artifacts.get_bytes(f"runs/{run_id}/dir/a.txt") == b"hello"
+    listing = client.get(base, params={"path": f"runs/{run_id}"}).json()
+    assert listing == {"files": [{"path": "dir", "is_dir": True}]}
+    assert client.get(f"{base}/runs/{run_id}/dir/a.txt").content == b"hello"
+    escape = client.put(f"{base}/runs/{run_id}/%2e%2e/%2e%2e/evil.txt", content=b"x")
+    assert escape.status_code == 400
+    outside = client.put(f"{base}/snapshots/evil.txt", content=b"x")
+    assert _error(outside) == (400, "INVALID_PARAMETER_VALUE")
+    unknown_run = client.put(f"{base}/runs/no_such_run/a.txt", content=b"x")
+    assert _error(unknown_run) == (404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_tokens_bearer_and_basic(workspace: Workspace) -> None:
+    tokens = TokenStore(tokens_file_of(workspace.config_path))
+    write_token, _ = tokens.create("write")
+    read_token, _ = tokens.create("read")
+    client = TestClient(create_app(workspace, tokens))
+    create = {"name": "secured"}
+    assert _error(client.post(f"{API}/experiments/create", json=create)) == (401, "UNAUTHENTICATED")
+    reader = {"Authorization": f"Bearer {read_token}"}
+    refused = client.post(f"{API}/experiments/create", json=create, headers=reader)
+    assert _error(refused) == (403, "PERMISSION_DENIED")
+    basic = base64.b64encode(f"anyone:{write_token}".encode()).decode()
+    made = client.post(
+        f"{API}/experiments/create", json=create, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert made.status_code == 200, made.text
+    found = client.get(
+        f"{API}/experiments/get-by-name", params={"experiment_name": "secured"}, headers=reader
+    )
+    assert found.json()["experiment"]["experiment_id"] == made.json()["experiment_id"]
