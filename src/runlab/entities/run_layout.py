@@ -33,6 +33,8 @@ __all__ = [
     "RUNS_DIR",
     "SCRIPT_KEY",
     "SNAPSHOT_ID_KEY",
+    "SWEEP_KEY",
+    "TRIAL_KEY",
     "log_file",
     "param_key",
     "param_name",
@@ -110,6 +112,12 @@ ARGUMENTS_KEY = "runlab.arguments"
 """JSON: the script's arguments, data references resolved to local paths."""
 INPUTS_KEY = "runlab.inputs"
 """JSON: the data references the job got, and the manifest of what each held."""
+
+SWEEP_KEY = "runlab.sweep"
+"""JSON, on a sweep's parent run: its sampling, policy, primary metric and limits."""
+TRIAL_KEY = "runlab.trial"
+"""JSON, on a sweep's child run: its trial number, hyperparameters and the sampler's raw
+values of them."""
 
 PARAM_PREFIX = "param."
 """The prefix of the properties that hold the script's named arguments (``--lr 0.1``)."""
