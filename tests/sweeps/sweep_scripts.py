@@ -22,3 +22,42 @@ os.makedirs("outputs", exist_ok=True)
 with open("outputs/model.pkl", "wb") as handle:
     pickle.dump(model, handle)
 """
+
+CURVE_TRAIN = """
+import argparse, time
+from runlab import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--quality", type=float)
+parser.add_argument("--intervals", type=int, default=8)
+args = parser.parse_args()
+run = Run.get_context()
+pause = 0.15 if args.quality > 0.5 else 0.5  # the bad ones are also slower
+for interval in range(args.intervals):
+    run.log("accuracy", args.quality + 0.01 * interval)
+    run.flush()
+    time.sleep(pause)
+"""
+
+SLEEPY_TRAIN = """
+import argparse, time
+from runlab import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+parser.add_argument("--seconds", type=float, default=1.0)
+args = parser.parse_args()
+time.sleep(args.seconds)
+Run.get_context().log("score", -(args.x - 0.3) ** 2)
+"""
+
+QUADRATIC = """
+import argparse
+from runlab import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+parser.add_argument("--y", type=float)
+args = parser.parse_args()
+Run.get_context().log("loss", (args.x - 0.71) ** 2 + (args.y + 0.23) ** 2)
+"""
