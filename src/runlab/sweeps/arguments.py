@@ -55,7 +55,7 @@ def check_keys_in_script(script: Path, keys: Iterable[str]) -> None:
     normalized = source.replace("_", "-")
     for key in keys:
         name = key.lstrip("-").replace("_", "-")
-        if not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", normalized):
+        if not re.search(rf"(?<![\w-])-*{re.escape(name)}(?![\w-])", normalized):
             raise ValidationError(
                 f"the parameter space's key {key!r} is not an argument of {script.name}: its"
                 f" source never mentions {key.lstrip('-')!r}; use the script's own argument"
