@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
+import os
 import queue
 import subprocess
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from runlab.compute.processes import terminate
+from runlab.compute.processes import can_fork, terminate
 from runlab.errors import BackendError
 
 __all__ = ["LocalWorkerPool", "TrialPool"]
@@ -56,64 +57,27 @@ class TrialPool(abc.ABC):
         """Let the slots end once their trials have ended."""
 
 
-class _Worker:
-    """One worker process and the trial it runs."""
+class _Slot:
+    """One slot of a worker process: its pipes and the trial it runs."""
 
-    def __init__(
-        self,
-        index: int,
-        command: list[str],
-        setup: dict[str, Any],
-        env: Mapping[str, str],
-        log: IO[bytes],
-        events: queue.Queue[tuple[int, dict[str, Any]]],
-    ) -> None:
+    def __init__(self, index: int, requests: IO[str], process: subprocess.Popen[bytes]) -> None:
         self.index = index
+        self.requests = requests
+        self.process = process
         self.run_id: str | None = None
         self.pid: int | None = None
         self.stop_asked = False
-        try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=dict(env),
-                text=True,
-                encoding="utf-8",
-                bufsize=1,
-            )
-        except OSError as error:
-            raise BackendError(f"cannot start a sweep worker ({command[0]}): {error}") from error
-        self._send(setup)
-        threading.Thread(
-            target=self._read, args=(events,), name=f"runlab-sweep-worker-{index}", daemon=True
-        ).start()
 
-    def _send(self, message: dict[str, Any]) -> None:
-        stdin = self.process.stdin
-        if stdin is None:
-            raise BackendError("a sweep worker has no input pipe")
+    def send(self, message: dict[str, Any]) -> None:
         try:
-            stdin.write(json.dumps(message) + "\n")
-            stdin.flush()
+            self.requests.write(json.dumps(message) + "\n")
+            self.requests.flush()
         except OSError as error:
             raise BackendError(f"a sweep worker stopped taking trials: {error}") from error
 
-    def _read(self, events: queue.Queue[tuple[int, dict[str, Any]]]) -> None:
-        stdout = self.process.stdout
-        if stdout is not None:
-            for line in stdout:
-                try:
-                    events.put((self.index, json.loads(line)))
-                except json.JSONDecodeError:
-                    continue
-        self.process.wait()
-        events.put((self.index, {"exited": self.process.returncode}))
-
     def start(self, run_id: str, arguments: list[Any]) -> None:
         self.run_id, self.pid, self.stop_asked = run_id, None, False
-        self._send({"run_id": run_id, "arguments": arguments})
+        self.send({"run_id": run_id, "arguments": arguments})
 
     def stop(self) -> None:
         self.stop_asked = True
@@ -121,14 +85,14 @@ class _Worker:
             terminate([self.pid])
 
     def close(self) -> None:
-        stdin = self.process.stdin
-        if stdin is not None:
-            with contextlib.suppress(OSError):
-                stdin.close()
+        with contextlib.suppress(OSError):
+            self.requests.close()
 
 
 class LocalWorkerPool(TrialPool):
-    """``slots`` warm workers on this machine, each a ``python -m runlab.sweeps.worker``.
+    """``slots`` warm slots on this machine: one ``python -m runlab.sweeps.worker`` that forks
+    a copy of itself per further slot once warm (where the platform forks; elsewhere, one
+    worker process per slot).
 
     Args:
         python: the interpreter of the sweep's environment (runlab installed in it).
@@ -152,28 +116,70 @@ class LocalWorkerPool(TrialPool):
         self._log = log_file.open("ab")
         self._events: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
         self._closing = False
-        self._workers = [self._new_worker(index) for index in range(slots)]
+        self._slots: dict[int, _Slot] = {}
+        if can_fork():
+            self._start_worker(list(range(slots)))
+        else:
+            for index in range(slots):
+                self._start_worker([index])
 
-    def _new_worker(self, index: int) -> _Worker:
-        return _Worker(index, self._command, self._setup, self._env, self._log, self._events)
+    def _start_worker(self, indexes: list[int]) -> None:
+        """One worker process for the slots ``indexes``, each with its pair of pipes."""
+        pipes = [(os.pipe(), os.pipe()) for _ in indexes]
+        theirs = [(requests[0], answers[1]) for requests, answers in pipes]
+        options: dict[str, Any] = {}
+        command = list(self._command)
+        if can_fork():
+            command += ["--fds", ";".join(f"{read},{write}" for read, write in theirs)]
+            options["pass_fds"] = [fd for pair in theirs for fd in pair]
+        else:
+            options["stdin"], options["stdout"] = theirs[0]
+        try:
+            process = subprocess.Popen(command, stderr=self._log, env=dict(self._env), **options)
+        except OSError as error:
+            raise BackendError(f"cannot start a sweep worker ({command[0]}): {error}") from error
+        finally:
+            for read, write in theirs:
+                os.close(read)
+                os.close(write)
+        for index, (requests, answers) in zip(indexes, pipes, strict=True):
+            slot = _Slot(index, os.fdopen(requests[1], "w", encoding="utf-8"), process)
+            self._slots[index] = slot
+            reader = os.fdopen(answers[0], "r", encoding="utf-8")
+            threading.Thread(
+                target=self._read,
+                args=(index, reader),
+                name=f"runlab-sweep-slot-{index}",
+                daemon=True,
+            ).start()
+        self._slots[indexes[0]].send(self._setup)
+
+    def _read(self, index: int, answers: IO[str]) -> None:
+        with answers:
+            for line in answers:
+                with contextlib.suppress(json.JSONDecodeError):
+                    self._events.put((index, json.loads(line)))
+        self._events.put((index, {"exited": True}))
 
     def idle_slots(self) -> int:
-        """How many workers have no trial."""
-        return sum(worker.run_id is None for worker in self._workers)
+        """How many slots have no trial."""
+        return sum(slot.run_id is None for slot in self._slots.values())
 
     def start(self, run_id: str, arguments: list[Any]) -> None:
-        """Send the trial to an idle worker."""
-        for worker in self._workers:
-            if worker.run_id is None:
-                worker.start(run_id, arguments)
+        """Send the trial to an idle slot."""
+        for slot in self._slots.values():
+            if slot.run_id is None:
+                slot.start(run_id, arguments)
                 return
         raise BackendError("no sweep worker is idle")
 
     def events(self, timeout_s: float) -> list[dict[str, Any]]:
-        """The workers' answers since the last call (see :class:`TrialPool`)."""
+        """The slots' answers since the last call (see :class:`TrialPool`)."""
         found: list[dict[str, Any]] = []
         try:
-            item = self._events.get(timeout=timeout_s)
+            item = (
+                self._events.get(timeout=timeout_s) if timeout_s > 0 else self._events.get_nowait()
+            )
         except queue.Empty:
             return found
         while True:
@@ -186,34 +192,32 @@ class LocalWorkerPool(TrialPool):
                 return found
 
     def _handle(self, index: int, message: dict[str, Any]) -> dict[str, Any] | None:
-        worker = self._workers[index]
+        slot = self._slots[index]
         if "started" in message:
-            worker.pid = int(message["pid"])
-            if worker.stop_asked:
-                terminate([worker.pid])
+            slot.pid = int(message["pid"])
+            if slot.stop_asked:
+                terminate([slot.pid])
             return message
         if "ended" in message:
-            worker.run_id, worker.pid = None, None
+            slot.run_id, slot.pid = None, None
             return message
         if "exited" in message and not self._closing:
-            lost = worker.run_id
-            self._workers[index] = self._new_worker(index)
+            lost = slot.run_id
+            slot.close()
+            self._start_worker([index])  # a fresh (cold) worker for this slot alone
             if lost is not None:
-                return {
-                    "lost": lost,
-                    "message": f"the trial's worker ended with code {message['exited']}",
-                }
+                return {"lost": lost, "message": "the trial's worker process ended under it"}
         return None
 
     def stop_trial(self, run_id: str) -> None:
         """Send SIGTERM to the trial's process (once it has one)."""
-        for worker in self._workers:
-            if worker.run_id == run_id:
-                worker.stop()
+        for slot in self._slots.values():
+            if slot.run_id == run_id:
+                slot.stop()
 
     def close(self) -> None:
-        """Close the workers' input: each ends after its trial."""
+        """Close the slots' input: each ends after its trial."""
         self._closing = True
-        for worker in self._workers:
-            worker.close()
+        for slot in self._slots.values():
+            slot.close()
         self._log.close()

@@ -11,11 +11,15 @@ from Running to Completed, Failed (exit code and the log's tail) or Canceled.
 Where forking is not possible (Windows), each trial starts the environment's interpreter on
 the script instead: the same run, without the warm start.
 
-Protocol, one JSON object a line: the first line on stdin is the setup (``workspace``,
-``snapshot_id``, ``script``, ``environment_variables``, ``folder``), answered ``{"ready":
-true}``; then each line ``{"run_id", "arguments"}`` is answered ``{"started": run_id, "pid"}``
-once the trial's process runs and ``{"ended": run_id, "exit_code"}`` once its run is final.
-The worker ends at the end of its stdin.
+One worker process serves every slot of the sweep: after its setup it forks a copy of itself
+per further slot (``--fds`` gives each slot its pair of pipes), so the imports are paid once
+for the whole sweep, not once per slot. Without ``--fds`` it serves one slot on stdin/stdout.
+
+Protocol, one JSON object a line per slot: the first line of slot 0 is the setup
+(``workspace``, ``snapshot_id``, ``script``, ``environment_variables``, ``folder``); each slot
+says ``{"ready": true}``; then each line ``{"run_id", "arguments"}`` is answered ``{"started":
+run_id, "pid"}`` once the trial's process runs and ``{"ended": run_id, "exit_code"}`` once its
+run is final. A slot ends at the end of its input.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from runlab.artifacts.snapshots import restore_snapshot
 from runlab.compute.local import job_root
@@ -45,7 +49,7 @@ from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.jobs.entry import LOG_UPLOAD_INTERVAL_S, STDERR_TAIL_LINES, LogUploader
 from runlab.tracking import Run, Workspace
-from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
+from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE, set_context_run
 
 __all__ = ["TrialWorker", "main", "preload_imports"]
 
@@ -80,12 +84,10 @@ class TrialWorker:
 
     Args:
         setup: the first protocol line (see the module docstring).
-        say: sends one protocol answer to the controller.
     """
 
-    def __init__(self, setup: dict[str, Any], say: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, setup: dict[str, Any]) -> None:
         self.setup = setup
-        self.say = say
         os.environ.update(setup.get("environment_variables", {}))
         self.workspace = Workspace.from_dict(setup["workspace"])
         self.script: str = setup["script"]
@@ -114,8 +116,16 @@ class TrialWorker:
             resolved.append(self._data[key])
         return resolved
 
-    def run_trial(self, run_id: str, arguments: list[Any]) -> int:
-        """Run one trial to its final state; returns the script's exit code."""
+    def run_trial(
+        self, run_id: str, arguments: list[Any], say: Callable[[dict[str, Any]], None]
+    ) -> int:
+        """Run one trial to its final state; returns the script's exit code.
+
+        Args:
+            run_id: the trial's run, Queued.
+            arguments: its script's arguments (data references as dicts).
+            say: sends a protocol answer (``started``) to the controller.
+        """
         store = self.workspace.store
         workdir = job_root() / run_id
         logs = workdir / ".runlab-logs"
@@ -132,8 +142,8 @@ class TrialWorker:
             )
             store.set_run_status(run_id, RunStatus.RUNNING)
             driver_log = logs / DRIVER_LOG_NAME
-            pid, wait = self._start(run_id, workdir, driver_log, resolved)
-            self.say({"started": run_id, "pid": pid})
+            pid, wait = self._start(run, workdir, driver_log, resolved)
+            say({"started": run_id, "pid": pid})
             exit_code = self._watch(run_id, logs, wait)
             self._finish(run, workdir, driver_log, exit_code)
         except (InvalidStateError, RunlabError, OSError) as error:
@@ -148,10 +158,10 @@ class TrialWorker:
         return exit_code
 
     def _start(
-        self, run_id: str, workdir: Path, driver_log: Path, arguments: list[str]
+        self, run: Run, workdir: Path, driver_log: Path, arguments: list[str]
     ) -> tuple[int, Callable[[], int]]:
         variables = {
-            ENV_RUN_ID: run_id,
+            ENV_RUN_ID: run.id,
             ENV_WORKSPACE: json.dumps(self.setup["workspace"]),
             "PYTHONUNBUFFERED": "1",
         }
@@ -168,6 +178,8 @@ class TrialWorker:
             return process.pid, process.wait
 
         def trial() -> int:
+            # The trial's Run.get_context() is this run, open already: no workspace to open.
+            set_context_run(run)
             return _run_script(workdir, driver_log, self.script, arguments, variables)
 
         pid = fork_call(trial)
@@ -209,8 +221,8 @@ class TrialWorker:
             return
         with contextlib.suppress(InvalidStateError):
             if exit_code == 0:
-                store.set_run_status(run.id, RunStatus.FINALIZING)
                 if any(outputs.iterdir()):
+                    store.set_run_status(run.id, RunStatus.FINALIZING)
                     run.upload_folder(OUTPUTS_DIR, outputs)
                 store.set_run_status(run.id, RunStatus.COMPLETED)
                 return
@@ -268,28 +280,71 @@ def _run_script(
     return code
 
 
-def main() -> int:
-    """Serve the protocol of the module docstring on stdin and stdout."""
-    output = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)  # what imports print goes to stderr, not into the protocol
-    lock = threading.Lock()
+Channel = tuple[IO[str], IO[str]]
+"""A slot's input (requests) and output (answers)."""
+
+
+def _serve(worker: TrialWorker, channel: Channel) -> None:
+    """Answer one slot's requests until its input ends."""
+    requests, answers = channel
 
     def say(message: dict[str, Any]) -> None:
-        with lock:
-            output.write(json.dumps(message) + "\n")
-            output.flush()
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
 
-    line = sys.stdin.readline()
+    say({"ready": True})
+    for line in requests:
+        request = json.loads(line)
+        exit_code = worker.run_trial(request["run_id"], request["arguments"], say)
+        say({"ended": request["run_id"], "exit_code": exit_code})
+
+
+def _channels(argv: list[str]) -> list[Channel]:
+    if len(argv) == 2 and argv[0] == "--fds":
+        found: list[Channel] = []
+        for pair in argv[1].split(";"):
+            read_fd, write_fd = (int(fd) for fd in pair.split(","))
+            found.append(
+                (
+                    os.fdopen(read_fd, "r", encoding="utf-8"),
+                    os.fdopen(write_fd, "w", encoding="utf-8", buffering=1),
+                )
+            )
+        return found
+    return [(sys.stdin, os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1))]
+
+
+def _close(channels: list[Channel]) -> None:
+    for requests, answers in channels:
+        with contextlib.suppress(OSError):
+            requests.close()
+        with contextlib.suppress(OSError):
+            answers.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the protocol of the module docstring (``--fds R,W;R,W;...`` or stdin/stdout)."""
+    channels = _channels(sys.argv[1:] if argv is None else argv)
+    os.dup2(2, 1)  # what imports print goes to stderr, not into the protocol
+    line = channels[0][0].readline()
     if not line:
         return 0
-    worker = TrialWorker(json.loads(line), say)
-    say({"ready": True})
+    worker = TrialWorker(json.loads(line))
+    siblings = []
+    for index in range(1, len(channels)):
+        # Forked before any thread starts: each further slot is a copy of this warm process.
+        def serve_slot(index: int = index) -> int:
+            _close([channel for other, channel in enumerate(channels) if other != index])
+            _serve(worker, channels[index])
+            return 0
+
+        siblings.append(fork_call(serve_slot))
+    _close(channels[1:])
     try:
-        for request_line in sys.stdin:
-            request = json.loads(request_line)
-            exit_code = worker.run_trial(request["run_id"], request["arguments"])
-            say({"ended": request["run_id"], "exit_code": exit_code})
+        _serve(worker, channels[0])
     finally:
+        for pid in siblings:
+            wait_exit_code(pid)
         worker.close()
     return 0
 
