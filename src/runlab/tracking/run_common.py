@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import INPUTS_KEY, RunRecord, RunStatus, param_name
+from runlab.entities import (
+    ARGUMENTS_KEY,
+    INPUTS_KEY,
+    SCRIPT_KEY,
+    RunRecord,
+    RunStatus,
+    param_name,
+)
 from runlab.entities.labels import labels_match
 from runlab.errors import ValidationError
 
@@ -59,6 +66,11 @@ def details_in_sdk_shape(record: RunRecord, log_files: list[str]) -> dict[str, A
         "properties": dict(record.properties),
         "tags": dict(record.tags),
         "inputDatasets": json.loads(record.properties.get(INPUTS_KEY, "[]")),
+        # The SDK's HyperDrive notebooks read the best trial's arguments here.
+        "runDefinition": {
+            "script": record.properties.get(SCRIPT_KEY),
+            "arguments": json.loads(record.properties.get(ARGUMENTS_KEY, "[]")),
+        },
         "outputDatasets": [],
         "logFiles": {name: name for name in log_files},
     }
