@@ -55,3 +55,23 @@ def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> Non
         assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
         assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
         assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
+
+
+def test_sweep_benchmark_runs_every_case_it_can(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="the trials import scikit-learn")
+    cases = ["optuna", "runlab-local"]
+    try:
+        import ray.tune  # noqa: F401
+
+        cases.append("tune-reuse")
+    except ImportError:
+        pass
+    output = _run(
+        "sweep.py", "--trials", "3", "--work", "0.05", "--cases", *cases, cwd=tmp_path
+    )  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in output.splitlines() if line.split()}
+    for case in cases:
+        assert case in rows, output
+        assert rows[case][1] == "3", output  # every trial ran and was counted
+        float(rows[case][3])  # an overhead figure, not an error
+    assert "target <= 0.07 s" in " ".join(rows["runlab-local"])
