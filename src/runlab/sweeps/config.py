@@ -246,13 +246,15 @@ class HyperDriveConfig:
             raise ValidationError(
                 f"use_gpu=True, but the compute target {target.name!r} has no NVIDIA GPU"
             )
-        if not isinstance(target, LocalCompute):
+        if not isinstance(target, LocalCompute) and not getattr(target, "owned", False):
             raise ValidationError(
-                f"sweeps run on the local target for now, not on {target.name!r}: give"
-                " compute_target='local'"
+                f"sweeps run on the local target and on Ray clusters runlab started;"
+                f" {target.name!r} is attached: use compute_target='local' or a RayCompute.create"
+                " cluster"
             )
         environment = config.environment or Environment("runlab-submitter", user_managed=True)
-        UvEnvironmentBuilder().check(environment)
+        if isinstance(target, LocalCompute):
+            UvEnvironmentBuilder().check(environment)
         for earlier in self.resume_from:
             workspace.store.get_run(earlier)  # NotFoundError now, not in the controller
         snapshot = pack_folder(

@@ -136,7 +136,7 @@ class SweepController:
             return record.status
         self.store.set_run_status(self.run_id, RunStatus.RUNNING)
         self._load_history()
-        pool = self._pool or self._local_pool()
+        pool = self._pool or self._make_pool()
         try:
             return self._loop(pool)
         except SweepFailed as failure:
@@ -410,6 +410,28 @@ class SweepController:
             trial = Trial(record.run_id, 0, raw, ended=True, curve=self._curve(record.run_id))
             with contextlib.suppress(ValueError, TypeError):  # outside this sweep's space
                 self._tell(trial, record.status)
+
+    def _make_pool(self) -> TrialPool:
+        target = self.parent_properties.get(COMPUTE_KEY, "local")
+        if target == "local":
+            return self._local_pool()
+        from runlab.sweeps.ray_pool import RayActorPool
+
+        record = self.store.get_compute_target(target)
+        setup = {
+            "workspace": self.spec["workspace"],
+            "snapshot_id": self.parent_properties[SNAPSHOT_ID_KEY],
+            "script": self.parent_properties[SCRIPT_KEY],
+            "environment_variables": dict(self.spec.get("environment_variables", {})),
+            "folder": None,
+        }
+        return RayActorPool(
+            record.state,
+            setup,
+            self.settings["environment"],
+            dict(self.spec.get("environment_variables", {})),
+            self.max_concurrent,
+        )
 
     def _local_pool(self) -> LocalWorkerPool:
         from runlab.environments import Environment, UvEnvironmentBuilder
