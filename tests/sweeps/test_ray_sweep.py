@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sweep_scripts import SLEEPY_TRAIN
 
 from helpers import fresh_workspace
 from runlab import Experiment, Workspace
@@ -14,7 +15,6 @@ from runlab.compute.ray import RayCompute
 from runlab.compute.ray._processes import cluster_pids
 from runlab.jobs import ScriptRunConfig
 from runlab.sweeps import HyperDriveConfig, PrimaryMetricGoal, RandomParameterSampling, uniform
-from sweep_scripts import SLEEPY_TRAIN
 
 pytestmark = [pytest.mark.slow]
 
