@@ -118,3 +118,23 @@ def test_mlflow_api_benchmark_runs_against_runlab_server(tmp_path: Path) -> None
     for workload in ("log_batch", "log_metric", "get_metric_history", "search_runs"):
         assert workload in lines, output
     assert "runlab" in lines["server"] and " MB" in lines["server"]
+
+
+def test_sweep_benchmark_runs_every_case_it_can(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="the trials import scikit-learn")
+    cases = ["optuna", "runlab-local"]
+    try:
+        import ray.tune  # noqa: F401
+
+        cases.append("tune-reuse")
+    except ImportError:
+        pass
+    output = _run(
+        "sweep.py", "--trials", "3", "--work", "0.05", "--cases", *cases, cwd=tmp_path
+    )  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in output.splitlines() if line.split()}
+    for case in cases:
+        assert case in rows, output
+        assert rows[case][1] == "3", output  # every trial ran and was counted
+        float(rows[case][3])  # an overhead figure, not an error
+    assert "target <= 0.07 s" in " ".join(rows["runlab-local"])

@@ -24,6 +24,7 @@ from runlab.cli.run import run_app
 from runlab.cli.sample_data import sample_data_app
 from runlab.cli.server import serve, token_app
 from runlab.cli.service import service_app
+from runlab.cli.sweep import sweep_app
 from runlab.cli.tutorial import tutorial_app
 from runlab.cli.workspace import init_workspace, workspace_app
 from runlab.errors import RunlabError
@@ -103,6 +104,7 @@ app.add_typer(tutorial_app, name="tutorial")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(run_app, name="run")
+app.add_typer(sweep_app, name="sweep")
 app.add_typer(model_app, name="model")
 app.add_typer(compute_app, name="compute")
 app.add_typer(dataset_app, name="dataset")

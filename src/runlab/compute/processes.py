@@ -36,7 +36,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -44,8 +44,10 @@ import psutil
 
 __all__ = [
     "PLATFORM_VARIABLE",
+    "can_fork",
     "child_creation_flags",
     "children",
+    "fork_call",
     "interrupt",
     "kill",
     "parent_pid",
@@ -61,6 +63,7 @@ __all__ = [
     "termination_signals",
     "tree_alive",
     "uses_process_groups",
+    "wait_exit_code",
     "wait_gone",
 ]
 
@@ -333,3 +336,49 @@ def _tree_gone(leader: int, seen: list[int], timeout_s: float) -> bool:
 def signal_tree(leader: int) -> None:
     """The polite stop alone (see :func:`terminate_tree`), for a caller that waits itself."""
     _ask_tree_to_end(leader)
+
+
+# -- forking (warm workers) ----------------------------------------------------------------
+
+
+def can_fork() -> bool:
+    """Whether :func:`fork_call` works here (POSIX; not on Windows, nor with
+    ``RUNLAB_PLATFORM=generic``, where warm workers start a fresh interpreter per run)."""
+    return hasattr(os, "fork") and uses_process_groups()
+
+
+def fork_call(function: Callable[[], int]) -> int:
+    """Run ``function`` in a forked copy of this process and return the copy's pid at once.
+
+    The copy ends with ``function``'s return value as its exit status, without running this
+    process's exit handlers (``os._exit``); an exception escaping ``function`` ends it with
+    status 1 after printing the traceback to its stderr. Reap it with :func:`wait_exit_code`.
+    Fork from a process with no other threads running.
+
+    Raises:
+        OSError: the fork failed, or forking is not possible here (see :func:`can_fork`).
+    """
+    if not can_fork():
+        raise OSError("this platform cannot fork a process")
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    status = 1
+    try:
+        status = function()
+    except BaseException:  # the copy must end here whatever happens
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
+def wait_exit_code(pid: int) -> int:
+    """Wait for this process's child ``pid`` to end and return its exit code (minus the
+    signal's number when a signal ended it, as ``subprocess`` reports)."""
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)

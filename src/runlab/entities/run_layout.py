@@ -45,6 +45,8 @@ __all__ = [
     "RUNS_DIR",
     "SCRIPT_KEY",
     "SNAPSHOT_ID_KEY",
+    "SWEEP_KEY",
+    "TRIAL_KEY",
     "log_file",
     "param_key",
     "param_name",
@@ -152,6 +154,11 @@ RERUN_CHANGES_KEY = "runlab.rerun_changes"
 MODEL_DATASETS_KEY = "runlab.datasets"
 """JSON (a model version's property): the datasets it was trained on, each name, version,
 id and content hash."""
+SWEEP_KEY = "runlab.sweep"
+"""JSON, on a sweep's parent run: its sampling, policy, primary metric and limits."""
+TRIAL_KEY = "runlab.trial"
+"""JSON, on a sweep's child run: its trial number, hyperparameters and the sampler's raw
+values of them."""
 
 PARAM_PREFIX = "param."
 """The prefix of the properties that hold the script's named arguments (``--lr 0.1``)."""

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from runlab.tracking.offline import OfflineRun
     from runlab.tracking.run_diff import RunDiff
 
-__all__ = ["ENV_RUN_ID", "ENV_WORKSPACE", "Run", "new_run_id"]
+__all__ = ["ENV_RUN_ID", "ENV_WORKSPACE", "Run", "new_run_id", "set_context_run"]
 
 ENV_RUN_ID = "RUNLAB_RUN_ID"
 """The environment variable that names the run a job process belongs to."""
@@ -59,6 +59,15 @@ _context_run: Run | None = None
 def new_run_id(experiment_name: str) -> str:
     """A unique, readable run id: ``<experiment>_<unix seconds>_<8 hex>``."""
     return f"{experiment_name}_{int(time.time())}_{secrets.token_hex(4)}"
+
+
+def set_context_run(run: Run) -> None:
+    """Make ``run`` what :meth:`Run.get_context` returns in this process while
+    ``RUNLAB_RUN_ID`` names it: a sweep's warm worker sets each trial's run, already open, in
+    the trial's forked process, which then opens no workspace of its own."""
+    global _context_run
+    with _context_lock:
+        _context_run = run
 
 
 class Run(MetricLogging):

@@ -69,6 +69,11 @@ def details_in_sdk_shape(record: RunRecord, log_files: list[str]) -> dict[str, A
         "properties": dict(record.properties),
         "tags": dict(record.tags),
         "inputDatasets": json.loads(record.properties.get(INPUTS_KEY, "[]")),
+        # The SDK's HyperDrive notebooks read the best trial's arguments here.
+        "runDefinition": {
+            "script": record.properties.get(SCRIPT_KEY),
+            "arguments": json.loads(record.properties.get(ARGUMENTS_KEY, "[]")),
+        },
         "outputDatasets": [],
         "logFiles": {name: name for name in log_files},
     }

@@ -7,8 +7,10 @@ and :func:`retrying` are the only places that look at them.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,9 +64,11 @@ def create_store_engine(uri: str) -> sa.Engine:
     backend = url.get_backend_name()
     try:
         if backend == "sqlite":
-            return _sqlite_engine(url)
+            return _forgotten_in_forks(_sqlite_engine(url))
         if backend == "postgresql":
-            return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            return _forgotten_in_forks(
+                sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            )
     except ModuleNotFoundError as error:
         raise ValidationError(
             f"the database driver for {mask_url(uri)} is not installed:"
@@ -73,6 +77,22 @@ def create_store_engine(uri: str) -> sa.Engine:
     raise ValidationError(
         f"runlab keeps metadata in SQLite or PostgreSQL, not {backend!r} ({mask_url(uri)})"
     )
+
+
+def _forgotten_in_forks(engine: sa.Engine) -> sa.Engine:
+    """``engine``, made safe to use in a forked copy of this process (a sweep's warm worker
+    forks one per trial): the copy drops the pooled connections it inherited, without closing
+    them under the parent, and opens its own (SQLAlchemy's advice for ``os.fork``)."""
+    if hasattr(os, "register_at_fork"):
+        reference = weakref.ref(engine)
+
+        def _in_child() -> None:
+            forked = reference()
+            if forked is not None:
+                forked.dispose(close=False)
+
+        os.register_at_fork(after_in_child=_in_child)
+    return engine
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:

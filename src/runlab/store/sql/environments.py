@@ -106,7 +106,9 @@ class SqlEnvironmentStore(SqlStorePart, EnvironmentStore):
         return _to_record(row) if row is not None else None
 
     @classmethod
-    def _get_environment(cls, connection: sa.Connection, name: str, version: int | None) -> EnvironmentRecord:
+    def _get_environment(
+        cls, connection: sa.Connection, name: str, version: int | None
+    ) -> EnvironmentRecord:
         if version is None:
             latest = cls._latest(connection, name)
             if latest is None:

@@ -1,1 +1,1 @@
-"""Mirrors ``azureml.train``; its one module here is :mod:`.estimator`."""
+"""Mirrors ``azureml.train``: :mod:`.estimator` and :mod:`.hyperdrive`."""

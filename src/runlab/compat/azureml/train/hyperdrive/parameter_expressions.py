@@ -1,0 +1,27 @@
+"""Mirrors ``azureml.train.hyperdrive.parameter_expressions``."""
+
+from runlab.sweeps.expressions import (
+    choice,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
+
+__all__ = [
+    "choice",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
+]

@@ -1,0 +1,5 @@
+"""Mirrors ``azureml.train.hyperdrive.runconfig``."""
+
+from runlab.sweeps import HyperDriveConfig
+
+__all__ = ["HyperDriveConfig"]

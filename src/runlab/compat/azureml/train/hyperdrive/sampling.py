@@ -1,0 +1,9 @@
+"""Mirrors ``azureml.train.hyperdrive.sampling``."""
+
+from runlab.sweeps.sampling import (
+    BayesianParameterSampling,
+    GridParameterSampling,
+    RandomParameterSampling,
+)
+
+__all__ = ["BayesianParameterSampling", "GridParameterSampling", "RandomParameterSampling"]
