@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request, Response
 
 import runlab
-from runlab.server import routes_artifacts, routes_registry, routes_runs
+from runlab.server import routes_artifacts, routes_registry, routes_runs, routes_tokens
 from runlab.server.auth import Authenticator, TokenStore
 from runlab.server.errors import (
     PayloadTooLargeError,
@@ -74,6 +74,7 @@ def create_app(
     app.include_router(routes_runs.router)
     app.include_router(routes_registry.router)
     app.include_router(routes_artifacts.router)
+    app.include_router(routes_tokens.router)
     if importlib.util.find_spec("jinja2") is not None:
         # The web UI needs Jinja2; without it the server still serves the API.
         from runlab.server.ui import install_ui
