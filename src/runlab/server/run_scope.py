@@ -52,7 +52,10 @@ async def _target_run(request: Request, run_id: str) -> str | None:
     if template.startswith("/api/models/") and request.method != "DELETE":
         return None
     if template in ("/api/runs", "/api/tokens/run") and request.method == "POST":
-        body: Any = await request.json()
+        try:
+            body: Any = await request.json()
+        except ValueError:  # not JSON: the route refuses it too
+            body = None
         key = "parent_run_id" if template == "/api/runs" else "run_id"
         parent = body.get(key) if isinstance(body, dict) else None
         if isinstance(parent, str):
