@@ -37,6 +37,13 @@ from runlab import Run
 run = Run.get_context()
 assert type(run).__name__ == "Run", type(run)
 assert os.environ.get("RUNLAB_TOKEN"), "the token did not reach the script"
+from runlab.errors import AccessDeniedError
+try:  # the job's token is its run's own: it may not change anything outside the run
+    run.experiment.workspace.store.create_experiment("not-the-runs")
+except AccessDeniedError:
+    print("outside the run: refused", flush=True)
+else:
+    raise SystemExit("the job's token wrote outside its run")
 for step in range(3):
     run.log("loss", 1.0 / (step + 1))
 print("hello from the job", flush=True)
@@ -118,6 +125,14 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _assert_run_token(token: str, run_id: str, served: Served) -> None:
+    """``token`` is one the server made for ``run_id``'s job, not the submitter's."""
+    assert token != served.token
+    record = TokenStore(tokens_file_of(served.folder / ".runlab" / "config.json")).find(token)
+    assert record is not None, "the job's token is not known to the server"
+    assert (record.scope, record.run_id, record.name) == ("run", run_id, f"run-{run_id}")
+
+
 def _check_run(run: Run, served: Served) -> None:
     """The run's metrics, driver log and outputs, through the server and straight from the
     backing workspace; the token in none of its properties or files, nor the server log."""
@@ -133,6 +148,7 @@ def _check_run(run: Run, served: Served) -> None:
         artifacts = backing.artifacts
         driver = artifacts.get_bytes(f"runs/{run.id}/logs/driver.log").decode()
         assert "hello from the job" in driver
+        assert "outside the run: refused" in driver
         assert artifacts.get_bytes(f"runs/{run.id}/outputs/x.txt") == b"x marks the spot"
         for name in names:
             assert served.token.encode() not in artifacts.get_bytes(f"runs/{run.id}/{name}"), name
@@ -178,7 +194,7 @@ def test_a_job_on_an_attached_ray_cluster_reports_through_the_server(
             assert not (folder / "jobs" / f"{far.id}.json").exists()
             env_vars = target.client.get_job(far.id).env_vars
             assert served.token not in env_vars["RUNLAB_JOB_SPEC"]
-            assert env_vars["RUNLAB_TOKEN"] == served.token
+            _assert_run_token(env_vars["RUNLAB_TOKEN"], far.id, served)
             assert far.wait_for_completion()["status"] == "Completed"
             _check_run(far, served)
 
@@ -241,4 +257,4 @@ def test_a_local_job_of_a_served_workspace_reports_through_the_server(
     spec = json.loads(spec_file.read_text())
     assert spec["workspace"]["store_uri"] == served.url
     assert served.token not in json.dumps(spec["workspace"])
-    assert spec["environment_variables"]["RUNLAB_TOKEN"] == served.token
+    _assert_run_token(spec["environment_variables"]["RUNLAB_TOKEN"], run.id, served)

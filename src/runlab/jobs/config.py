@@ -156,18 +156,23 @@ class ScriptRunConfig:
         target = self.compute_target
         return target if isinstance(target, str) else target.name
 
-    def _job_variables(self, workspace: Workspace, environment: Environment) -> dict[str, str]:
+    def _job_variables(
+        self, workspace: Workspace, environment: Environment, run_id: str | None
+    ) -> dict[str, str]:
+        """The job's environment variables; ``run_id`` None gives it the submitter's token
+        (a sweep's controller, which creates runs) instead of one of the run's own."""
         variables = dict(environment.environment_variables) | self.run_config.environment_variables
         secrets = secrets_path(workspace.config_path)
         if secrets is not None:
             # The job opens the workspace from its URIs, without the config folder that
             # holds the datastores' credentials: point it there.
             variables.setdefault(SECRETS_FILE_ENV, str(secrets))
-        token = workspace.job_token()
+        token = workspace.job_token(run_id)
         if token is not None:
             # A server-backed workspace: the entry and the script report over HTTP and need
-            # the token. It travels in the job's environment only (the spec file is 0600),
-            # never in the spec's workspace, the run's properties or a log.
+            # a token: one of the run's own, not the submitter's. It travels in the job's
+            # environment only (the spec file is 0600), never in the spec's workspace, the
+            # run's properties or a log.
             variables[TOKEN_ENV] = token
         return variables
 
@@ -265,18 +270,20 @@ class ScriptRunConfig:
             heartbeat_timeout=self.heartbeat_timeout_s,
         )
         run = Run(experiment, run_id, _record=record)
-        spec = JobSpec(
-            run_id=run_id,
-            workspace=workspace.to_dict(),
-            snapshot_id=snapshot_id,
-            script=script,
-            arguments=list(self.arguments),
-            environment=environment.to_dict(),
-            environment_variables=self._job_variables(workspace, environment),
-            use_gpu=self.use_gpu,
-            heartbeat_interval_s=min(5.0, self.heartbeat_timeout_s / 4),
-        )
         try:
+            # The run's token is made by the server now the run exists; a refusal fails it.
+            variables = self._job_variables(workspace, environment, run_id)
+            spec = JobSpec(
+                run_id=run_id,
+                workspace=workspace.to_dict(),
+                snapshot_id=snapshot_id,
+                script=script,
+                arguments=list(self.arguments),
+                environment=environment.to_dict(),
+                environment_variables=variables,
+                use_gpu=self.use_gpu,
+                heartbeat_interval_s=min(5.0, self.heartbeat_timeout_s / 4),
+            )
             handle = target.submit(spec)
         except RunlabError as error:
             workspace.store.set_run_status(

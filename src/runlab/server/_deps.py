@@ -7,28 +7,36 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from runlab.artifacts import ArtifactStore
 from runlab.entities import RunStatus
 from runlab.errors import ValidationError
-from runlab.server.auth import Authenticator, Scope
+from runlab.server.auth import Authenticator
+from runlab.server.run_scope import check_within_run
 from runlab.store import MetadataStore
 
 __all__ = ["READ", "WRITE", "artifact_store", "metadata_store", "ok", "run_status"]
 
 
-def _require(scope: Scope) -> Any:
-    def check(request: Request) -> None:
-        authenticator: Authenticator = request.app.state.authenticator
-        authenticator.check(request.headers.get("authorization"), scope)
-
-    return Depends(check)
+def _check_read(request: Request) -> None:
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.check(request.headers.get("authorization"), "read")
 
 
-READ = _require("read")
+async def _check_write(request: Request) -> None:
+    authenticator: Authenticator = request.app.state.authenticator
+    header = request.headers.get("authorization")
+    record = await run_in_threadpool(authenticator.check, header, "write", run_tokens=True)
+    if record is not None and record.run_id is not None:
+        await check_within_run(request, metadata_store(request), record.run_id)
+
+
+READ = Depends(_check_read)
 """A route dependency: any valid token (or an open server)."""
-WRITE = _require("write")
-"""A route dependency: a write token (or an open server)."""
+WRITE = Depends(_check_write)
+"""A route dependency: a write token, or a job's run token writing inside its run (or an
+open server)."""
 
 
 def metadata_store(request: Request) -> MetadataStore:

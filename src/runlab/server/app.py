@@ -16,6 +16,7 @@ from runlab.server import (
     routes_registry,
     routes_runs,
     routes_services,
+    routes_tokens,
 )
 from runlab.server.auth import Authenticator, TokenStore
 from runlab.server.errors import (
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(routes_datasets.router)
     app.include_router(routes_services.router)
     install_mlflow(app)
+    app.include_router(routes_tokens.router)
     if importlib.util.find_spec("jinja2") is not None:
         # The web UI needs Jinja2; without it the server still serves the API.
         from runlab.server.ui import install_ui

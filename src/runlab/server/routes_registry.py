@@ -16,6 +16,7 @@ from runlab.server.schemas import (
     DescriptionIn,
     ModelSearchIn,
     ModelVersionIn,
+    ModelVersionNumber,
 )
 from runlab.store import MetadataStore, wire
 
@@ -64,19 +65,21 @@ def get_latest_model_version(name: str, store: Store) -> Response:
 
 
 @router.get(_VERSION, dependencies=[READ], tags=["models"])
-def get_model_version(name: str, version: int, store: Store) -> Response:
+def get_model_version(name: str, version: ModelVersionNumber, store: Store) -> Response:
     """One version of a model."""
     return ok(wire.record_to_json(store.get_model_version(name, version)))
 
 
 @router.post(_VERSION + "/finish", dependencies=[WRITE], tags=["models"])
-def finish_model_version(name: str, version: int, store: Store) -> Response:
+def finish_model_version(name: str, version: ModelVersionNumber, store: Store) -> Response:
     """Make a version being registered visible."""
     return ok(wire.record_to_json(store.finish_model_version(name, version)))
 
 
 @router.patch(_VERSION, dependencies=[WRITE], tags=["models"])
-def update_model_version(name: str, version: int, body: DescriptionIn, store: Store) -> Response:
+def update_model_version(
+    name: str, version: ModelVersionNumber, body: DescriptionIn, store: Store
+) -> Response:
     """Change a version's description."""
     record = store.update_model_version(name, version, description=body.description)
     return ok(wire.record_to_json(record))
@@ -84,7 +87,7 @@ def update_model_version(name: str, version: int, body: DescriptionIn, store: St
 
 @router.patch(_VERSION + "/tags", dependencies=[WRITE], tags=["models"], status_code=204)
 def set_model_version_tags(
-    name: str, version: int, tags: Annotated[dict[str, str], Body()], store: Store
+    name: str, version: ModelVersionNumber, tags: Annotated[dict[str, str], Body()], store: Store
 ) -> Response:
     """Set (add or replace) tags of a version."""
     store.set_model_version_tags(name, version, tags)
@@ -92,7 +95,9 @@ def set_model_version_tags(
 
 
 @router.delete(_VERSION + "/tags", dependencies=[WRITE], tags=["models"], status_code=204)
-def delete_model_version_tag(name: str, version: int, key: str, store: Store) -> Response:
+def delete_model_version_tag(
+    name: str, version: ModelVersionNumber, key: str, store: Store
+) -> Response:
     """Remove the tag ``key`` of a version."""
     store.delete_model_version_tag(name, version, key)
     return Response(status_code=NO_CONTENT)
@@ -100,7 +105,10 @@ def delete_model_version_tag(name: str, version: int, key: str, store: Store) ->
 
 @router.post(_VERSION + "/properties", dependencies=[WRITE], tags=["models"], status_code=204)
 def add_model_version_properties(
-    name: str, version: int, properties: Annotated[dict[str, str], Body()], store: Store
+    name: str,
+    version: ModelVersionNumber,
+    properties: Annotated[dict[str, str], Body()],
+    store: Store,
 ) -> Response:
     """Add properties to a version."""
     store.add_model_version_properties(name, version, properties)
@@ -108,7 +116,7 @@ def add_model_version_properties(
 
 
 @router.delete(_VERSION, dependencies=[WRITE], tags=["models"], status_code=204)
-def delete_model_version(name: str, version: int, store: Store) -> Response:
+def delete_model_version(name: str, version: ModelVersionNumber, store: Store) -> Response:
     """Delete a version (its number is not given out again)."""
     store.delete_model_version(name, version)
     return Response(status_code=NO_CONTENT)

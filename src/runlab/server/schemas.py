@@ -7,8 +7,9 @@ answer by the table in :mod:`runlab.server.errors`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 __all__ = [
@@ -18,10 +19,12 @@ __all__ = [
     "DescriptionIn",
     "EnvironmentVersionIn",
     "ExperimentIn",
+    "Int64",
     "LastValuesIn",
     "MetricBatchIn",
     "ModelSearchIn",
     "ModelVersionIn",
+    "ModelVersionNumber",
     "RenameIn",
     "RunFiltersIn",
     "RunIn",
@@ -30,6 +33,14 @@ __all__ = [
 ]
 
 _NAME = Field(max_length=1024)
+
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+"""An integer the SQL stores can hold (a 64-bit signed column): a larger one is refused with
+422 rather than failing in the database driver (found by tests/server/test_api_fuzz.py)."""
+
+
+ModelVersionNumber = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
+"""A model version number in a URL path, within what the SQL stores hold (see ``Int64``)."""
 
 
 class ExperimentIn(BaseModel):
@@ -69,8 +80,8 @@ class RunSearchIn(RunFiltersIn):
     """``search_runs``: filters, order and a page."""
 
     order_by: str = "created_time desc"
-    limit: int | None = None
-    offset: int = 0
+    limit: Int64 | None = None
+    offset: Int64 = 0
 
 
 class LastValuesIn(BaseModel):
@@ -97,7 +108,7 @@ class MetricBatchIn(BaseModel):
     """A batch of points, column-wise (see :func:`runlab.store.wire.encode_metrics`)."""
 
     names: list[str]
-    steps: list[int]
+    steps: list[Int64]
     timestamps: list[float]
     kinds: list[str]
     numbers: list[float | None]

@@ -105,6 +105,18 @@ class RestMetadataStore(RestServiceStore, MetadataStore):
         info: dict[str, Any] = self._call("GET", "/workspace")
         return info
 
+    def create_run_token(self, run_id: str) -> str | None:
+        """A new token for the job of ``run_id``, which writes only inside that run (see
+        ``runlab.server.run_scope``); None when the server needs no token.
+
+        Raises:
+            NotFoundError: there is no such run.
+            AccessDeniedError: this store's token may not write.
+        """
+        answer: dict[str, Any] = self._call("POST", "/tokens/run", {"run_id": run_id})
+        token = answer.get("token")
+        return token if isinstance(token, str) else None
+
     # -- experiments ---------------------------------------------------------------------
 
     def create_experiment(self, name: str) -> ExperimentRecord:

@@ -283,7 +283,8 @@ class HyperDriveConfig:
         spec = {
             "run_id": run_id,
             "workspace": workspace.to_dict(),
-            "environment_variables": config._job_variables(workspace, environment),
+            # The controller creates the trials' runs: it acts for the submitter, with its token.
+            "environment_variables": config._job_variables(workspace, environment, None),
         }
         spec_file = sweep_folder() / f"{run_id}.json"
         try:

@@ -384,15 +384,32 @@ class Workspace:
         ``ws.subscription_id`` runs."""
         return NO_SUBSCRIPTION
 
-    def job_token(self) -> str | None:
-        """The bearer token jobs of a server-backed workspace need to report back: the one
-        given to :meth:`connect`, else ``RUNLAB_TOKEN``; None for any other workspace.
+    def job_token(self, run_id: str | None = None) -> str | None:
+        """The bearer token jobs of a server-backed workspace need to report back; None for
+        any other workspace.
+
+        Args:
+            run_id: the run of the job: the server then makes a token of the job's own,
+                which writes only inside that run and expires in 30 days (``runlab token
+                list`` shows it as ``run-<run_id>``), so the submitter's token never reaches
+                the job. Without it: the token given to :meth:`connect`, else
+                ``RUNLAB_TOKEN``.
 
         Submitting hands it to the job as ``RUNLAB_TOKEN`` in its environment only.
+
+        Raises:
+            AccessDeniedError: the server refused to make the run's token.
         """
         if self.server_url is None:
             return None
-        return self._token if self._token is not None else os.environ.get("RUNLAB_TOKEN") or None
+        own = self._token if self._token is not None else os.environ.get("RUNLAB_TOKEN") or None
+        if run_id is None:
+            return own
+        from runlab.store.rest import RestMetadataStore
+
+        if not isinstance(self.store, RestMetadataStore):
+            return own
+        return self.store.create_run_token(run_id)
 
     @property
     def experiments(self) -> dict[str, Experiment]:

@@ -1,7 +1,9 @@
 """Start a Ray head on this machine as a child process, owned by a workspace.
 
 The head runs ``ray start --head --block`` in its own session (so its process group is
-its own), bound to 127.0.0.1 with explicit free ports, its temporary and session folders in
+its own), every listening socket of every node bound to 127.0.0.1 (``--node-ip-address``
+alone does not do it: see :func:`start_head`; ``tests/compute/test_ray_network.py`` checks
+it) with explicit free ports, its temporary and session folders in
 the cluster's folder, token authentication on (``RAY_AUTH_MODE=token``, the token in a 0600
 file). Its nodes come from Ray's own autoscaler with the fake multi-node provider
 (``RAY_FAKE_CLUSTER=1``): the head has no CPUs, and the autoscaler starts and stops worker
@@ -179,6 +181,10 @@ def start_head(
         "RAY_FAKE_CLUSTER": "1",
         "AUTOSCALER_UPDATE_INTERVAL_S": "1",
         "RAY_USAGE_STATS_ENABLED": "0",
+        # `ray start` turns --node-ip-address=127.0.0.1 into this machine's outward address
+        # (and its gRPC servers then listen on every interface) unless Ray is told this is a
+        # one-machine cluster; with it off every node, server and agent binds to loopback.
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         # The job entry's interpreter first on the nodes' PATH.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
