@@ -13,6 +13,7 @@ import contextlib
 import glob
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,3 +62,24 @@ def own_postgres() -> Iterator[OwnPostgres]:
         with contextlib.suppress(RuntimeError):
             cluster.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def small_tmpfs() -> Iterator[Path]:
+    """A 4 MiB tmpfs mounted for the test (as root), unmounted after; skipped, saying why,
+    where mounting is not permitted."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    folder = Path(tempfile.mkdtemp(prefix="runlab-full-"))
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        folder.rmdir()
