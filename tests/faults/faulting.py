@@ -9,13 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
 
 from helpers import eventually
 
-__all__ = ["OwnPostgres", "ServerProcess", "free_port", "stop_process"]
+__all__ = ["OwnPostgres", "ServerProcess", "StallingProxy", "free_port", "stop_process"]
 
 
 def free_port() -> int:
@@ -128,3 +129,68 @@ class OwnPostgres:
         """Stop and start again on the same port."""
         self.stop(mode)
         self.start()
+
+
+class StallingProxy:
+    """A TCP proxy on 127.0.0.1 to ``target_port`` that can stop forwarding: while stalled,
+    it accepts connections and takes bytes in both directions but passes none on (what a
+    half-dead network path or a hung load balancer looks like to a client); once resumed,
+    what it holds goes through late, as a slow network would deliver it.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self._closed = threading.Event()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
+
+    def stall(self) -> None:
+        """Stop forwarding (connections stay open)."""
+        self.flowing.clear()
+
+    def resume(self) -> None:
+        """Forward again, what was held first."""
+        self.flowing.set()
+
+    def close(self) -> None:
+        """Close the listener and every connection."""
+        self._closed.set()
+        self.flowing.set()
+        for sock in [self.listener, *self._sockets]:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self._sockets += [client, upstream]
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pump, args=(source, target), name="proxy-pump", daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                while not self.flowing.wait(0.1):
+                    if self._closed.is_set():
+                        return
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                target.shutdown(socket.SHUT_WR)

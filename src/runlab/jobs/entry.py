@@ -46,7 +46,7 @@ from runlab.entities import (
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.tracking import Run, Workspace
-from runlab.tracking.buffer import retrying_backend
+from runlab.tracking.buffer import retrying_backend, set_run_status_retrying
 from runlab.tracking.files import RunFiles
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
@@ -312,10 +312,7 @@ class JobEntry:
             print(f"runlab: could not upload the logs of {self.spec.run_id}: {error}")
         # A run already ended from outside (canceled by a user) keeps that state.
         with contextlib.suppress(InvalidStateError):
-            retrying_backend(
-                lambda: self.store.set_run_status(self.spec.run_id, status, error_details=details),
-                what=f"set the run's status to {status.value}",
-            )
+            set_run_status_retrying(self.store, self.spec.run_id, status, details)
         if not os.environ.get("RUNLAB_KEEP_JOB_DIRS"):
             shutil.rmtree(self.workdir, ignore_errors=True)
             (job_root() / f"{self.spec.run_id}.json").unlink(missing_ok=True)
@@ -328,10 +325,7 @@ class JobEntry:
 
     def _set_status(self, status: RunStatus) -> None:
         self._check_canceled()
-        retrying_backend(
-            lambda: self.store.set_run_status(self.spec.run_id, status),
-            what=f"set the run's status to {status.value}",
-        )
+        set_run_status_retrying(self.store, self.spec.run_id, status)
 
     def _check_canceled(self) -> None:
         if self.canceled.is_set():

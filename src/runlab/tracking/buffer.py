@@ -18,14 +18,15 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runlab.entities import Metric, RunStatus
-from runlab.errors import BackendError, RunlabError, ValidationError
+from runlab.errors import BackendError, InvalidStateError, RunlabError, ValidationError
 
 if TYPE_CHECKING:
+    from runlab.entities import RunRecord
     from runlab.store import MetadataStore
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "flusher",
     "retry_horizon_s",
     "retrying_backend",
+    "set_run_status_retrying",
 ]
 
 T = TypeVar("T")
@@ -101,6 +103,38 @@ def retrying_backend(call: Callable[[], T], *, what: str, horizon_s: float | Non
         pause = min(pause * 2, 5.0)
 
 
+def set_run_status_retrying(
+    store: MetadataStore,
+    run_id: str,
+    status: RunStatus,
+    error_details: Mapping[str, Any] | None = None,
+) -> RunRecord:
+    """Move a run to ``status`` through :func:`retrying_backend`.
+
+    A try whose answer was lost may have been stored: when a later try is refused because the
+    run already is in ``status``, that is the earlier try's doing, and counts as done.
+
+    Raises:
+        InvalidStateError: the move is not allowed (and the run is not in ``status``).
+        BackendError: the store failed for the whole retry horizon.
+    """
+    tries = 0
+
+    def attempt() -> RunRecord:
+        nonlocal tries
+        tries += 1
+        try:
+            return store.set_run_status(run_id, status, error_details=error_details)
+        except InvalidStateError:
+            if tries > 1:
+                record = store.get_run(run_id)
+                if record.status is status:
+                    return record
+            raise
+
+    return retrying_backend(attempt, what=f"set the status of run {run_id} to {status.value}")
+
+
 class MetricQueue:
     """The points logged to one run and not yet stored.
 
@@ -109,7 +143,7 @@ class MetricQueue:
     batches of one run are stored in order.
     """
 
-    __slots__ = ("_flush_lock", "_store", "pending", "registered", "run_id")
+    __slots__ = ("_flush_lock", "_store", "_unsent", "pending", "registered", "run_id")
 
     def __init__(self, store: MetadataStore, run_id: str) -> None:
         self._store = store
@@ -117,6 +151,14 @@ class MetricQueue:
         self.pending: collections.deque[Metric] = collections.deque()
         self.registered = False
         self._flush_lock = threading.RLock()
+        # A batch whose write failed: sent again as it was, before anything newer, so that
+        # the store can tell a retry of a batch it did store (a lost answer) and skip it.
+        self._unsent: list[Metric] = []
+
+    @property
+    def unstored(self) -> int:
+        """How many points logged to this run are not stored yet."""
+        return len(self._unsent) + len(self.pending)
 
     def flush(self) -> None:
         """Store every pending point.
@@ -126,14 +168,12 @@ class MetricQueue:
         """
         with self._flush_lock:
             pending = self.pending
-            while pending:
-                popleft = pending.popleft
-                batch = [popleft() for _ in range(min(len(pending), _BATCH))]
-                try:
-                    self._store.log_metrics(self.run_id, batch)
-                except BaseException:
-                    pending.extendleft(reversed(batch))
-                    raise
+            while self._unsent or pending:
+                if not self._unsent:
+                    popleft = pending.popleft
+                    self._unsent = [popleft() for _ in range(min(len(pending), _BATCH))]
+                self._store.log_metrics(self.run_id, self._unsent)
+                self._unsent = []
 
 
 class _Flusher:
@@ -246,7 +286,7 @@ class _Flusher:
             self.flush_all()
             with self._lock:
                 queues = list(self._queues.values())
-            unstored = {queue.run_id: len(queue.pending) for queue in queues if queue.pending}
+            unstored = {queue.run_id: queue.unstored for queue in queues if queue.unstored}
             if not unstored:
                 return
             if time.monotonic() + pause > deadline:

@@ -23,7 +23,12 @@ from runlab.entities import (
     RunStatus,
 )
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
-from runlab.tracking.buffer import MetricQueue, flusher, retrying_backend
+from runlab.tracking.buffer import (
+    MetricQueue,
+    flusher,
+    retrying_backend,
+    set_run_status_retrying,
+)
 from runlab.tracking.files import RunFiles
 from runlab.tracking.metric_logging import MetricLogging
 from runlab.tracking.run_common import (
@@ -456,10 +461,7 @@ class Run(MetricLogging):
         retrying_backend(
             lambda: flusher.unregister(self._queue), what=f"store the points of run {self.id}"
         )
-        self._record = retrying_backend(
-            lambda: self._store.set_run_status(self.id, status, error_details=error_details),
-            what=f"end run {self.id} as {status.value}",
-        )
+        self._record = set_run_status_retrying(self._store, self.id, status, error_details)
         flusher.disown(self.id)
 
     def start(self) -> None:
