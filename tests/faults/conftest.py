@@ -14,12 +14,17 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faulting import OwnPostgres, ServerProcess
+from faulting import OwnPostgres, ServerProcess, free_port, stop_process
+
+from helpers import eventually
 
 
 @pytest.fixture
@@ -83,3 +88,48 @@ def small_tmpfs() -> Iterator[Path]:
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
         folder.rmdir()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of a moto S3 server on 127.0.0.1 (a child process), for the session."""
+    for module in ("moto", "boto3", "s3fs"):
+        pytest.importorskip(
+            module, reason="needs moto[server], boto3 and s3fs", exc_type=ImportError
+        )
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        def answered() -> bool:
+            assert server.poll() is None, "the moto S3 server exited"
+            with urllib.request.urlopen(endpoint, timeout=1):
+                return True
+
+        eventually(answered, ignoring=(OSError,), message=f"the moto S3 server at {endpoint}")
+        yield endpoint
+    finally:
+        stop_process(server)
+
+
+@pytest.fixture
+def s3_environment(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A new bucket on the S3 server, and the environment that reaches it (set in this
+    process too): ``{"RUNLAB_TEST_BUCKET": name, "AWS_...": ...}``."""
+    import boto3
+
+    environment = {
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"runlab-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    return environment | {"RUNLAB_TEST_BUCKET": bucket}
