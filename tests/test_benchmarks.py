@@ -55,3 +55,17 @@ def test_logs_benchmark_writes_and_reads_a_log_once_after(tmp_path: Path) -> Non
         assert float(after[4]) == pytest.approx(1.0, abs=0.01), after
         assert float(after[6]) == pytest.approx(1.0, abs=0.01), after
         assert float(before[4]) > 2.0 and float(before[6]) > 2.0, before
+
+
+def test_server_benchmark_runs_and_every_point_is_stored(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn", reason="the server benchmark needs the server extra")
+    arguments = ["--clients", "3", "--seconds", "2", "--points", "500", "--mlflow-points", "20"]
+    if not (BENCHMARKS / ".venv-mlflow" / "bin" / "mlflow").exists():
+        # The runlab side still runs; MLflow's needs its own environment.
+        arguments.append("--no-mlflow")
+    output = _run("server.py", *arguments, cwd=tmp_path)
+    rows = {line[:32].strip(): line[32:].split() for line in output.splitlines()}
+    assert rows["(client check)"][:4] == ["500", "of", "500", "stored"], output
+    assert rows["errors"][0] == "0", output
+    acknowledged, _slash, stored = rows["points acknowledged / stored"][:3]
+    assert acknowledged == stored and int(acknowledged.replace(",", "")) > 0, output
