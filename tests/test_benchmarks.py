@@ -138,3 +138,17 @@ def test_sweep_benchmark_runs_every_case_it_can(tmp_path: Path) -> None:
         assert rows[case][1] == "3", output  # every trial ran and was counted
         float(rows[case][3])  # an overhead figure, not an error
     assert "target <= 0.07 s" in " ".join(rows["runlab-local"])
+
+
+def test_server_benchmark_runs_and_every_point_is_stored(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn", reason="the server benchmark needs the server extra")
+    arguments = ["--clients", "3", "--seconds", "2", "--points", "500", "--mlflow-points", "20"]
+    if not (BENCHMARKS / ".venv-mlflow" / "bin" / "mlflow").exists():
+        # The runlab side still runs; MLflow's needs its own environment.
+        arguments.append("--no-mlflow")
+    output = _run("server.py", *arguments, cwd=tmp_path)
+    rows = {line[:32].strip(): line[32:].split() for line in output.splitlines()}
+    assert rows["(client check)"][:4] == ["500", "of", "500", "stored"], output
+    assert rows["errors"][0] == "0", output
+    acknowledged, _slash, stored = rows["points acknowledged / stored"][:3]
+    assert acknowledged == stored and int(acknowledged.replace(",", "")) > 0, output

@@ -17,7 +17,7 @@ from runlab._files import partial_file
 from runlab.artifacts.base import ArtifactStore, check_range
 from runlab.artifacts.paths import vet_path
 from runlab.errors import BackendError, NotFoundError, ValidationError
-from runlab.store._http import ServerClient, server_client
+from runlab.store._http import ServerClient, http_timeout, server_client
 
 __all__ = ["RestArtifactStore"]
 
@@ -34,7 +34,8 @@ class RestArtifactStore(ArtifactStore):
     Args:
         uri: the server's base URL (``http://host:8765``).
         token: a bearer token; default: the ``RUNLAB_TOKEN`` environment variable.
-        timeout: seconds to wait for the server.
+        timeout: seconds to wait for the server; default: ``RUNLAB_HTTP_TIMEOUT_S``,
+            else 300.
         client: a connection pool to share (with a ``RestMetadataStore`` of the same server);
             closing either store closes it. Default: a pool of this store's own.
         **_options: accepted for :func:`runlab.artifacts.open_artifact_store`, ignored.
@@ -49,10 +50,11 @@ class RestArtifactStore(ArtifactStore):
         uri: str,
         *,
         token: str | None = None,
-        timeout: float = 300.0,
+        timeout: float | None = None,
         client: ServerClient | None = None,
         **_options: Any,
     ) -> None:
+        timeout = http_timeout(300.0) if timeout is None else timeout
         self._server = server_client(uri, token, timeout, client)
         self._timeout = timeout
 

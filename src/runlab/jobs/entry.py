@@ -53,6 +53,7 @@ from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, DATASET_MARKER, named_parameters
 from runlab.jobs.lineage import environment_lock, lock_hash
 from runlab.tracking import Run, Workspace
+from runlab.tracking.buffer import retrying_backend, set_run_status_retrying
 from runlab.tracking.files import RunFiles
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE
 
@@ -200,7 +201,9 @@ class JobEntry:
         self._set_status(RunStatus.FINALIZING)
         outputs = self.workdir / OUTPUTS_DIR
         if any(outputs.iterdir()):
-            self.run.upload_folder(OUTPUTS_DIR, outputs)
+            retrying_backend(
+                lambda: self.run.upload_folder(OUTPUTS_DIR, outputs), what="upload ./outputs"
+            )
         if exit_code == 0:
             return RunStatus.COMPLETED, None
         tail = "".join(self.stderr_tail).rstrip()
@@ -348,13 +351,15 @@ class JobEntry:
                 self.stderr_tail.append(line.decode("utf-8", errors="replace"))
 
     def _finish(self, status: RunStatus, details: dict[str, Any] | None) -> None:
+        # The store may be away for a while (a server or database restarting): the last
+        # writes are tried again for the retry horizon (runlab.tracking.buffer).
         try:
-            self._upload_logs()
+            retrying_backend(self._upload_logs, what="upload the logs")
         except RunlabError as error:
             print(f"runlab: could not upload the logs of {self.spec.run_id}: {error}")
         # A run already ended from outside (canceled by a user) keeps that state.
         with contextlib.suppress(InvalidStateError):
-            self.store.set_run_status(self.spec.run_id, status, error_details=details)
+            set_run_status_retrying(self.store, self.spec.run_id, status, details)
         with contextlib.suppress(OSError):
             stop_request_file(self.spec.run_id).unlink(missing_ok=True)
         if not os.environ.get("RUNLAB_KEEP_JOB_DIRS"):
@@ -369,7 +374,7 @@ class JobEntry:
 
     def _set_status(self, status: RunStatus) -> None:
         self._check_canceled()
-        self.store.set_run_status(self.spec.run_id, status)
+        set_run_status_retrying(self.store, self.spec.run_id, status)
 
     def _check_canceled(self) -> None:
         if self.canceled.is_set():

@@ -32,10 +32,41 @@ except ImportError as _error:  # pragma: no cover - depends on the installed ext
         "talking to a runlab server needs httpx: pip install 'runlab[server]'"
     ) from _error
 
-__all__ = ["TOKEN_ENV", "ServerClient", "error_from_response", "segment", "server_client"]
+__all__ = [
+    "TIMEOUT_ENV",
+    "TOKEN_ENV",
+    "ServerClient",
+    "error_from_response",
+    "http_timeout",
+    "segment",
+    "server_client",
+]
 
 TOKEN_ENV = "RUNLAB_TOKEN"
 """The environment variable a client reads its bearer token from when none is passed."""
+
+TIMEOUT_ENV = "RUNLAB_HTTP_TIMEOUT_S"
+"""The environment variable that sets, in seconds, how long a client waits for the server
+(to connect, and for each piece of an answer) unless a store is given a timeout: a network
+path that stalls fails a request after this long, and buffered points are sent again."""
+
+
+def http_timeout(default: float) -> float:
+    """``RUNLAB_HTTP_TIMEOUT_S`` when set, else ``default``.
+
+    Raises:
+        ValidationError: the variable is not a positive number of seconds.
+    """
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return default
+    try:
+        timeout = float(text)
+    except ValueError:
+        timeout = 0.0
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValidationError(f"{TIMEOUT_ENV}={text!r} is not a positive number of seconds")
+    return timeout
 
 
 def error_from_response(response: httpx.Response) -> RunlabError:

@@ -49,6 +49,9 @@ class MetricStore(BaseStore):
     def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
         """Append points to a run's metrics, all or none.
 
+        A batch sent again (its first and last points already stored with the same name,
+        step and time: a retry after a lost answer) is not stored twice.
+
         Raises:
             NotFoundError: no such run.
             ValidationError: a value cannot be stored (see :func:`runlab.entities.encode_value`).

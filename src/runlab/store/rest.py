@@ -19,7 +19,7 @@ from runlab.entities.environment import EnvironmentRecord
 from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
-from runlab.store._http import ServerClient, json_object, segment, server_client
+from runlab.store._http import ServerClient, http_timeout, json_object, segment, server_client
 from runlab.store._rest_services import RestServiceStore
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
 from runlab.store.common import str_list
@@ -60,7 +60,8 @@ class RestMetadataStore(RestServiceStore, MetadataStore):
     Args:
         url: the server's base URL (``http://host:8765``).
         token: a bearer token (``runlab token create``); default: ``RUNLAB_TOKEN``.
-        timeout: seconds to wait for the server.
+        timeout: seconds to wait for the server; default: ``RUNLAB_HTTP_TIMEOUT_S``,
+            else 60.
         client: a connection pool to share (with a :class:`RestArtifactStore` of the same
             server); closing either store closes it. Default: a pool of this store's own.
 
@@ -78,9 +79,10 @@ class RestMetadataStore(RestServiceStore, MetadataStore):
         url: str,
         *,
         token: str | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         client: ServerClient | None = None,
     ) -> None:
+        timeout = http_timeout(60.0) if timeout is None else timeout
         self._server = server_client(url, token, timeout, client)
         self._timeout = timeout
 

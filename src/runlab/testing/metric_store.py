@@ -100,6 +100,19 @@ class MetricStoreContract:
         metadata_store.log_metrics("r", [])
         assert metadata_store.get_last_steps("r") == {}
 
+    def test_a_batch_sent_again_is_stored_once(self, metadata_store: MetadataStore) -> None:
+        # A client that did not hear the answer (a lost connection, a restarted server)
+        # sends the same batch again.
+        metadata_store.create_experiment("e")
+        metadata_store.create_run("e", "r")
+        batch = [_point("m", float(step), step) for step in range(5)]
+        metadata_store.log_metrics("r", batch)
+        metadata_store.log_metrics("r", batch)
+        assert metadata_store.get_metric_histories("r", "m")["m"].steps == list(range(5))
+        # The same values logged again later are new points.
+        metadata_store.log_metrics("r", [_point("m", 0.0, 0)])
+        assert metadata_store.get_metric_histories("r", "m")["m"].steps == [0, 0, 1, 2, 3, 4]
+
     def test_concurrent_writers_lose_nothing(self, metadata_store: MetadataStore) -> None:
         metadata_store.create_experiment("e")
         for i in range(4):

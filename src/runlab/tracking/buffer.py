@@ -11,28 +11,128 @@ from __future__ import annotations
 
 import atexit
 import collections
+import functools
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runlab.entities import Metric, RunStatus
-from runlab.errors import RunlabError
+from runlab.errors import BackendError, InvalidStateError, RunlabError, ValidationError
 
 if TYPE_CHECKING:
+    from runlab.entities import RunRecord
     from runlab.store import MetadataStore
 
-__all__ = ["FLUSH_INTERVAL_S", "MetricQueue", "flusher"]
+__all__ = [
+    "FLUSH_INTERVAL_S",
+    "RETRY_HORIZON_ENV",
+    "RETRY_HORIZON_S",
+    "MetricQueue",
+    "flusher",
+    "retry_horizon_s",
+    "retrying_backend",
+    "set_run_status_retrying",
+]
+
+T = TypeVar("T")
 
 FLUSH_INTERVAL_S = 0.2
 """How often the background thread writes what was logged; points are stored within it
 plus the time of one write."""
 
 _BATCH = 50_000
+
+RETRY_HORIZON_S = 120.0
+"""How long, by default, the last writes of a process (its final flush of metrics, a job's
+last status and files) are tried again while the store fails (its server restarting, its
+database restarting): a run may lose its store this long at its end and keep every point.
+While the process lives, points it cannot store stay queued and are retried without limit."""
+
+RETRY_HORIZON_ENV = "RUNLAB_RETRY_HORIZON_S"
+"""The environment variable that sets the retry horizon in seconds (0: try once)."""
+
+
+def retry_horizon_s() -> float:
+    """The retry horizon: ``RUNLAB_RETRY_HORIZON_S``, else :data:`RETRY_HORIZON_S`.
+
+    Raises:
+        ValidationError: the variable is not a number of seconds >= 0.
+    """
+    text = os.environ.get(RETRY_HORIZON_ENV, "").strip()
+    if not text:
+        return RETRY_HORIZON_S
+    try:
+        horizon = float(text)
+    except ValueError:
+        horizon = -1.0
+    if not horizon >= 0:  # also NaN
+        raise ValidationError(
+            f"{RETRY_HORIZON_ENV}={text!r} is not a number of seconds >= 0 (e.g. 120)"
+        )
+    return horizon
+
+
+def retrying_backend(call: Callable[[], T], *, what: str, horizon_s: float | None = None) -> T:
+    """``call()``, tried again with growing pauses (up to 5 s) while it raises
+    :class:`BackendError` (a store that cannot be reached or failed), for ``horizon_s``
+    seconds (default: :func:`retry_horizon_s`). Each new failure is said once on stderr.
+
+    Raises:
+        BackendError: the last failure, once the horizon has passed.
+        RunlabError: any other runlab error, at once (retrying cannot help it).
+    """
+    deadline = time.monotonic() + (retry_horizon_s() if horizon_s is None else horizon_s)
+    pause = 0.2
+    said = ""
+    while True:
+        try:
+            return call()
+        except BackendError as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            if error.message != said:
+                said = error.message
+                print(f"runlab: could not {what} (trying again): {said}", file=sys.stderr)
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
+
+
+def set_run_status_retrying(
+    store: MetadataStore,
+    run_id: str,
+    status: RunStatus,
+    error_details: Mapping[str, Any] | None = None,
+) -> RunRecord:
+    """Move a run to ``status`` through :func:`retrying_backend`.
+
+    A try whose answer was lost may have been stored: when a later try is refused because the
+    run already is in ``status``, that is the earlier try's doing, and counts as done.
+
+    Raises:
+        InvalidStateError: the move is not allowed (and the run is not in ``status``).
+        BackendError: the store failed for the whole retry horizon.
+    """
+    tries = 0
+
+    def attempt() -> RunRecord:
+        nonlocal tries
+        tries += 1
+        try:
+            return store.set_run_status(run_id, status, error_details=error_details)
+        except InvalidStateError:
+            if tries > 1:
+                record = store.get_run(run_id)
+                if record.status is status:
+                    return record
+            raise
+
+    return retrying_backend(attempt, what=f"set the status of run {run_id} to {status.value}")
 
 
 class MetricQueue:
@@ -43,7 +143,7 @@ class MetricQueue:
     batches of one run are stored in order.
     """
 
-    __slots__ = ("_flush_lock", "_store", "pending", "registered", "run_id")
+    __slots__ = ("_flush_lock", "_store", "_unsent", "pending", "registered", "run_id")
 
     def __init__(self, store: MetadataStore, run_id: str) -> None:
         self._store = store
@@ -51,6 +151,14 @@ class MetricQueue:
         self.pending: collections.deque[Metric] = collections.deque()
         self.registered = False
         self._flush_lock = threading.RLock()
+        # A batch whose write failed: sent again as it was, before anything newer, so that
+        # the store can tell a retry of a batch it did store (a lost answer) and skip it.
+        self._unsent: list[Metric] = []
+
+    @property
+    def unstored(self) -> int:
+        """How many points logged to this run are not stored yet."""
+        return len(self._unsent) + len(self.pending)
 
     def flush(self) -> None:
         """Store every pending point.
@@ -60,14 +168,12 @@ class MetricQueue:
         """
         with self._flush_lock:
             pending = self.pending
-            while pending:
-                popleft = pending.popleft
-                batch = [popleft() for _ in range(min(len(pending), _BATCH))]
-                try:
-                    self._store.log_metrics(self.run_id, batch)
-                except BaseException:
-                    pending.extendleft(reversed(batch))
-                    raise
+            while self._unsent or pending:
+                if not self._unsent:
+                    popleft = pending.popleft
+                    self._unsent = [popleft() for _ in range(min(len(pending), _BATCH))]
+                self._store.log_metrics(self.run_id, self._unsent)
+                self._unsent = []
 
 
 class _Flusher:
@@ -171,14 +277,36 @@ class _Flusher:
                 except ValueError:  # not the main interpreter
                     pass
 
+    def _flush_before_exit(self) -> None:
+        """Flush every queue, again while points stay unstored, for the retry horizon; then
+        say how many points are lost."""
+        deadline = time.monotonic() + retry_horizon_s()
+        pause = 0.2
+        while True:
+            self.flush_all()
+            with self._lock:
+                queues = list(self._queues.values())
+            unstored = {queue.run_id: queue.unstored for queue in queues if queue.unstored}
+            if not unstored:
+                return
+            if time.monotonic() + pause > deadline:
+                for run_id, count in unstored.items():
+                    print(f"runlab: {count} points of {run_id} could not be stored and are lost",
+                          file=sys.stderr)  # fmt: skip
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
     def _finish_owned(self, status: RunStatus, details: dict[str, Any] | None) -> None:
-        self.flush_all()
+        self._flush_before_exit()
         with self._lock:
             owned = list(self._owned.items())
             self._owned.clear()
         for run_id, finish in owned:
             try:
-                finish(status, details)
+                retrying_backend(
+                    functools.partial(finish, status, details), what=f"finish run {run_id}"
+                )
             except RunlabError as error:
                 print(f"runlab: could not finish run {run_id}: {error}", file=sys.stderr)
 

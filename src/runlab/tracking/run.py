@@ -25,7 +25,12 @@ from runlab.entities import (
 )
 from runlab.entities.run_layout import INPUT_DATASETS_KEY, MODEL_DATASETS_KEY
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
-from runlab.tracking.buffer import MetricQueue, flusher
+from runlab.tracking.buffer import (
+    MetricQueue,
+    flusher,
+    retrying_backend,
+    set_run_status_retrying,
+)
 from runlab.tracking.files import RunFiles
 from runlab.tracking.metric_logging import MetricLogging
 from runlab.tracking.run_common import (
@@ -489,14 +494,18 @@ class Run(MetricLogging):
     # -- ending --------------------------------------------------------------------------
 
     def _finish(self, status: RunStatus, error_details: Mapping[str, Any] | None) -> None:
-        current = self._refresh().status
+        # The last writes of a run wait out a store that is briefly away (its server or
+        # database restarting) for the retry horizon, so nothing logged is lost to it.
+        current = retrying_backend(self._refresh, what=f"read run {self.id}").status
         if current.is_terminal:
             raise InvalidStateError(
                 f"run {self.id!r} has already ended ({current.value}); it cannot become"
                 f" {status.value}"
             )
-        flusher.unregister(self._queue)
-        self._record = self._store.set_run_status(self.id, status, error_details=error_details)
+        retrying_backend(
+            lambda: flusher.unregister(self._queue), what=f"store the points of run {self.id}"
+        )
+        self._record = set_run_status_retrying(self._store, self.id, status, error_details)
         flusher.disown(self.id)
 
     def start(self) -> None:

@@ -82,6 +82,7 @@ class _Statements(NamedTuple):
     history: str
     histories: str
     insert: str
+    stored: str
 
 
 @functools.cache
@@ -93,6 +94,10 @@ def _statements(paramstyle: str) -> _Statements:
         history=f"SELECT {columns} AND name = {marker} ORDER BY step, id",
         histories=f"SELECT name, {columns} ORDER BY name, step, id",
         insert=f"INSERT INTO metrics ({', '.join(names)}) VALUES ({', '.join([marker] * 8)})",
+        stored=(
+            f"SELECT 1 FROM metrics WHERE run_pk = {marker} AND name = {marker}"
+            f" AND step = {marker} AND timestamp = {marker} LIMIT 1"
+        ),
     )
 
 
@@ -187,6 +192,14 @@ class SqlMetricStore(SqlStorePart, MetricStore):
 
         def insert(connection: sa.Connection) -> None:
             run_pk = lookups.run_pk(connection, run_id)
+            # A batch is stored whole or not at all, so one whose first and last points are
+            # there already is a retry (the client did not hear that it was stored: a lost
+            # answer, a server killed after its commit): storing it again would double it.
+            if all(
+                _fetch_all(connection, sql.stored, (run_pk, row[0], row[1], row[5]))
+                for row in (rows[0], rows[-1])
+            ):
+                return
             # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling
             # would cost more than the database's own work.
             connection.exec_driver_sql(sql.insert, [(run_pk, *row) for row in rows])
