@@ -313,3 +313,32 @@ def test_a_bounded_cache_drops_the_least_recently_used_after_a_build(
     with pytest.raises(ValidationError, match="'lots' is not like 500M"):
         UvEnvironmentBuilder(cache).resolve(RunlabEnvironment("other", pip_packages=["six"]), print)
     assert len(list_cached(cache)) == 2  # refused before building anything
+
+
+@pytest.mark.slow
+def test_a_running_job_keeps_its_environment_from_pruning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace: Workspace
+) -> None:
+    from helpers import eventually
+    from runlab.compat.azureml.core import Environment, Experiment, ScriptRunConfig
+
+    monkeypatch.setenv("RUNLAB_JOB_ROOT", str(tmp_path / "jobs"))
+    cache = tmp_path / "envs"
+    monkeypatch.setenv("RUNLAB_ENV_CACHE", str(cache))
+    go = tmp_path / "go"
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(
+        f"import os, time\nwhile not os.path.exists({str(go)!r}):\n    time.sleep(0.1)\n"
+    )
+    src = ScriptRunConfig(str(source), "train.py", environment=Environment("held"))
+    run = Experiment(workspace, "held").submit(src)
+    busy = eventually(
+        lambda: list_cached(cache), until=lambda found: found and found[0].users, timeout=300
+    )
+    assert prune_cache(cache, max_total_bytes=0) == []
+    assert busy[0].path.exists()
+    go.touch()
+    run.wait_for_completion(show_output=False)
+    assert list_cached(cache)[0].users == ()
+    assert [item.key for item in prune_cache(cache, max_total_bytes=0)] == [busy[0].key]

@@ -285,7 +285,7 @@ def read_conda_specification(path: Path) -> dict[str, Any]:
             spec["channels"].append(item)
         elif section == "dependencies" and indent <= 4 and item.replace(" ", "") == "pip:":
             section = "pip"
-        elif section == "pip" and indent > 4 - 2 and _is_pip_item(raw, lines, number):
+        elif section == "pip" and _is_pip_item(raw, lines, number):
             _add(spec["pip_packages"], item, where, pip=True)
         elif section in ("dependencies", "pip"):
             section = "dependencies"
