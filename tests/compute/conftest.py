@@ -60,6 +60,8 @@ def own_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "RAY_AUTH_MODE": "disabled",
         "RUNLAB_RAY_CLUSTER": marker,
         "RAY_USAGE_STATS_ENABLED": "0",
+        # Without auth: at least keep it off the network (see runlab.compute.ray._head).
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     head = subprocess.Popen(

@@ -29,6 +29,7 @@ from runlab.errors import (
     NotFoundError,
     ValidationError,
 )
+from runlab.server import run_scope
 from runlab.server.auth import (
     LAST_USED_EVERY_S,
     Authenticator,
@@ -251,3 +252,23 @@ def test_an_open_server_makes_no_run_token(server_url: str) -> None:
         assert store.create_run_token(run_id) is None
         with pytest.raises(NotFoundError):
             store.create_run_token("e_2_ffffffff")
+
+
+def test_a_run_token_stops_writing_once_its_run_has_ended(
+    server_url: str, token_store: TokenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_token = token_store.create("write", "submitter")[0]
+    with RestMetadataStore(server_url, token=write_token) as submitter:
+        submitter.create_experiment("e")
+        run_id = submitter.create_run("e", "e_3_aaaaaaaa", status=RunStatus.RUNNING).run_id
+        run_token = submitter.create_run_token(run_id)
+    assert run_token is not None
+    with RestMetadataStore(server_url, token=run_token) as job:
+        job.log_metrics(run_id, _point("loss"))
+        job.set_run_status(run_id, RunStatus.COMPLETED)
+        # Within the grace period its job may still upload its last logs.
+        job.log_metrics(run_id, _point("late"))
+        monkeypatch.setattr(run_scope, "ENDED_GRACE_S", 0.0)
+        with pytest.raises(AccessDeniedError, match="ended"):
+            job.log_metrics(run_id, _point("too_late"))
+        assert job.get_run(run_id).status == RunStatus.COMPLETED  # reading still works

@@ -2,12 +2,14 @@
 model registrations (a job registers the model it trained); nothing else.
 
 A submitted job gets such a token instead of its submitter's (``POST /api/tokens/run``), so a
-script that leaks its environment leaks a key to one run, not to the workspace. It still reads
+script that leaks its environment leaks a key to one run, not to the workspace; and from
+:data:`ENDED_GRACE_S` after that run ended, not even to the run. It still reads
 everything a read token reads: a script needs datasets, other runs and models.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import Request
@@ -17,8 +19,11 @@ from runlab.entities.run_layout import RUNS_DIR
 from runlab.errors import AccessDeniedError, NotFoundError
 from runlab.store import MetadataStore
 
-__all__ = ["check_within_run"]
+__all__ = ["ENDED_GRACE_S", "check_within_run"]
 
+ENDED_GRACE_S = 300.0
+"""How long after its run ended a run token may still write (a job canceled from outside
+uploads its last logs after the run is Canceled)."""
 _MAX_DEPTH = 64
 """How far up the parent chain a run is looked for (runs nest a few levels at most)."""
 _ARTIFACT_ROUTES = ("/api/artifacts/{path:path}", "/api/artifact-append")
@@ -64,6 +69,18 @@ async def _target_run(request: Request, run_id: str) -> str | None:
     raise _refuse(run_id, f"{request.method} {template or request.url.path}")
 
 
+def _still_writing(store: MetadataStore, run_id: str) -> bool:
+    """Whether the run of a token may still write: it has not ended, or ended within
+    :data:`ENDED_GRACE_S` (its job uploads its last logs after a cancel)."""
+    try:
+        record = store.get_run(run_id)
+    except NotFoundError:
+        return False
+    if not record.status.is_terminal or record.end_time is None:
+        return True
+    return time.time() - record.end_time <= ENDED_GRACE_S
+
+
 def _is_within(store: MetadataStore, target: str, run_id: str) -> bool:
     current: str | None = target
     for _ in range(_MAX_DEPTH):
@@ -87,3 +104,5 @@ async def check_within_run(request: Request, store: MetadataStore, run_id: str) 
     target = await _target_run(request, run_id)
     if target is not None and not await run_in_threadpool(_is_within, store, target, run_id):
         raise _refuse(run_id, f"change run {target!r}, which is not its run or below it")
+    if not await run_in_threadpool(_still_writing, store, run_id):
+        raise _refuse(run_id, "change anything any more: its run has ended")
