@@ -46,3 +46,23 @@ def test_envelopes_keep_each_buckets_lowest_and_highest_point(workspace: Workspa
 def test_the_base_store_says_it_has_no_fast_way(workspace: Workspace) -> None:
     run = Experiment(workspace, "env").start_logging()
     assert MetadataStore.get_metric_envelopes(workspace.store, run.id, points=10) is None
+
+
+def test_a_zoomed_window_too_long_to_show_whole_is_cut_by_its_own_steps(
+    workspace: Workspace,
+) -> None:
+    run = Experiment(workspace, "env").start_logging()
+    now = time.time()
+    workspace.store.log_metrics(
+        run.id, [Metric("wave", _value(step), step, now) for step in range(1000)]
+    )
+    run.complete()
+    envelopes = workspace.store.get_metric_envelopes(
+        run.id, points=50, name="wave", start=101, end=498
+    )
+    assert envelopes is not None
+    window = envelopes["wave"]
+    assert window.sampled and window.total == 400 and window.last_step == 999
+    assert (window.steps, window.values) == downsample(
+        list(range(100, 500)), [_value(step) for step in range(100, 500)], 50
+    )

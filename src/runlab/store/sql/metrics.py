@@ -98,7 +98,7 @@ def _statements(paramstyle: str) -> _Statements:
 
 _ENDLESS = 2**62
 _ENVELOPE_OVERVIEW = (
-    "SELECT name, COUNT(*), COUNT(number) FROM metrics"
+    "SELECT name, COUNT(*), COUNT(number), MIN(step), MAX(step) FROM metrics"
     " WHERE run_pk = ? AND step BETWEEN ? AND ? {name} GROUP BY name ORDER BY name"
 )
 _ENVELOPE_LAST_STEP = "SELECT MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
@@ -115,17 +115,17 @@ _ENVELOPE_BUCKETS = (
 
 
 def _envelope(
-    connection: sa.Connection, run_pk: int, name: str, window: tuple[int, int], points: int
+    connection: sa.Connection,
+    run_pk: int,
+    name: str,
+    window: tuple[int, int],
+    steps: tuple[int, int],
+    points: int,
 ) -> tuple[list[int], list[float | None]]:
     """The lowest and the highest point of each of ``points // 2`` step buckets of the
-    metric ``name`` in ``window``, in step order (SQLite only)."""
+    metric ``name`` in ``window`` (whose first and last steps are ``steps``), in step order
+    (SQLite only)."""
     low, high = window
-    steps = _fetch_all(
-        connection,
-        "SELECT MIN(step), MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
-        " AND step BETWEEN ? AND ?",
-        (run_pk, name, low, high),
-    )[0]
     width = max(1, math.ceil((steps[1] - steps[0] + 1) / max(1, points // 2)))
     kept: dict[int, float | None] = {}
     for extreme in ("MIN", "MAX"):
@@ -286,17 +286,23 @@ class SqlMetricStore(SqlStorePart, MetricStore):
             parameters = (run_pk, *window, *([name] if name is not None else []))
             overview = _fetch_all(connection, _ENVELOPE_OVERVIEW.format(name=named), parameters)
             drawn: dict[str, MetricEnvelope] = {}
-            for metric_name, count, numbers in overview:
+            for metric_name, count, numbers, first_step, window_last in overview:
                 if not numbers:
                     continue  # nothing to draw: strings, lists, rows, tables, images
-                last_step = _fetch_all(connection, _ENVELOPE_LAST_STEP, (run_pk, metric_name))
+                last_step = window_last
+                if end is not None:  # the window may end before the history does
+                    last_step = _fetch_all(connection, _ENVELOPE_LAST_STEP, (run_pk, metric_name))[
+                        0
+                    ][0]
                 if count <= points:
                     rows = _fetch_all(connection, _ENVELOPE_POINTS, (run_pk, metric_name, *window))
                     steps, values = [row[0] for row in rows], [row[1] for row in rows]
                 else:
-                    steps, values = _envelope(connection, run_pk, metric_name, window, points)
+                    steps, values = _envelope(
+                        connection, run_pk, metric_name, window, (first_step, window_last), points
+                    )
                 drawn[metric_name] = MetricEnvelope(
-                    steps, values, count, int(last_step[0][0]), count > len(steps)
+                    steps, values, count, int(last_step), count > len(steps)
                 )
             return drawn
 
