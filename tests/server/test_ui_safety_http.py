@@ -103,15 +103,13 @@ def test_the_values_answer_leaves_out_the_metrics_the_page_charts(
     run = every_kind_run(served_workspace, tmp_path)
     api = f"{server_url}/ui/api/runs/{run.id}/values"
     everything = httpx.get(api).json()
-    assert sorted(everything["lists"]) == ["weights"] and sorted(everything["rows"]) == [
-        "per_epoch"
-    ]
-    assert everything["texts"]["phase"]["values"] == ["training"]
-    assert everything["images"]["samples"]["values"] == [
+    assert sorted(everything["list"]) == ["weights"] and sorted(everything["row"]) == ["per_epoch"]
+    assert everything["text"]["phase"]["values"] == ["training"]
+    assert everything["image"]["samples"]["values"] == [
         "images/samples_0.png",
         "images/samples_1.png",
     ]
     skipped = httpx.get(api, params={"skip": '["weights", "loss"]'}).json()
-    assert skipped["lists"] == {} and skipped["rows"] == everything["rows"]
+    assert skipped["list"] == {} and skipped["row"] == everything["row"]
     bad = httpx.get(api, params={"skip": '{"a": 1}'})
     assert bad.status_code == 422 and "skip is a JSON list" in bad.text

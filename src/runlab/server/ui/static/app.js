@@ -264,17 +264,17 @@ var runlab = (function () {
   }
 
   function valuesKey(values) {
-    return JSON.stringify(["lists", "rows", "tables", "images", "texts"].map(function (kind) {
+    return JSON.stringify(["list", "row", "table", "image", "text"].map(function (kind) {
       return Object.keys(values[kind]).map(function (name) { return [name, values[kind][name].count]; });
     }));
   }
 
   function drawValues(container, values, runId) {
-    drawTexts(container, values.texts);
-    drawLists(container, values.lists);
-    drawRows(container, values.rows);
-    drawTables(container, values.tables);
-    drawImages(container, values.images, runId);
+    drawTexts(container, values.text);
+    drawLists(container, values.list);
+    drawRows(container, values.row);
+    drawTables(container, values.table);
+    drawImages(container, values.image, runId);
   }
 
   // --- Numeric series: downsampled by the server, finer when zoomed, appended live -------
