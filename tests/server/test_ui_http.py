@@ -113,7 +113,7 @@ def test_the_runs_table_sorts_by_a_metric_column(
     by_accuracy = page(**dict(httpx.QueryParams(header.group(1).replace("&amp;", "&").lstrip("?"))))
     assert ROW.findall(by_accuracy) == ["r1", "r3", "r0", "r2"]
     # Each cell shows the value at the last step, not the best or the first one.
-    assert '<td class="num">0.9</td>' in by_accuracy and "0.99" not in by_accuracy
+    assert '<td class="num" title="0.9">0.9</td>' in by_accuracy and "0.99" not in by_accuracy
     flipped = page(sort="metric:accuracy asc")
     assert ROW.findall(flipped) == ["r0", "r3", "r1", "r2"]
     # Sorted by a metric that is not a column, the metric becomes one.

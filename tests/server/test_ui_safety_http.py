@@ -95,3 +95,21 @@ def test_a_long_history_comes_downsampled_keeping_its_shape_and_finer_when_zoome
     assert list(new) == ["m0"] and new["m0"]["steps"] == list(range(99_991, 100_000))
     bad = httpx.get(api, params={"after": "[1]"})
     assert bad.status_code == 422 and "after is a JSON object" in bad.text
+
+
+def test_the_values_answer_leaves_out_the_metrics_the_page_charts(
+    server_url: str, served_workspace: Workspace, tmp_path: Path
+) -> None:
+    run = every_kind_run(served_workspace, tmp_path)
+    api = f"{server_url}/ui/api/runs/{run.id}/values"
+    everything = httpx.get(api).json()
+    assert sorted(everything["list"]) == ["weights"] and sorted(everything["row"]) == ["per_epoch"]
+    assert everything["text"]["phase"]["values"] == ["training"]
+    assert everything["image"]["samples"]["values"] == [
+        "images/samples_0.png",
+        "images/samples_1.png",
+    ]
+    skipped = httpx.get(api, params={"skip": '["weights", "loss"]'}).json()
+    assert skipped["list"] == {} and skipped["row"] == everything["row"]
+    bad = httpx.get(api, params={"skip": '{"a": 1}'})
+    assert bad.status_code == 422 and "skip is a JSON list" in bad.text

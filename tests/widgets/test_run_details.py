@@ -15,6 +15,8 @@ from runlab.widgets import RunDetails, in_notebook, refresh_interval
 @pytest.fixture
 def run(workspace: Workspace) -> Run:
     run = Experiment(workspace, "train").start_logging()
+    run.add_properties({"param.lr": "0.001"})
+    run.tag("team", "vision")
     run.log("loss", 0.9)
     run.log("loss", 0.6)
     run.log("phase", "warmup")
@@ -51,8 +53,10 @@ def test_the_widget_model_updates_after_a_new_point(run: Run) -> None:
     details = RunDetails(run)
     view = details.widget
     details.refresh()
-    header, metrics, charts, log, _children = view.children
+    header, info, metrics, charts, picker, log, _children = view.children
     assert "Running" in header.value
+    assert "<td>lr</td><td>0.001</td>" in info.value and "<td>team</td>" in info.value
+    assert picker.options == ("logs/driver.log",) and picker.layout.display == ""
     assert "<td>loss</td><td>0.6</td><td>2</td>" in metrics.value
     assert charts.value.count("<polyline") == 1  # loss; the text metric has no chart
     assert log.value.endswith("line 29")
@@ -106,3 +110,37 @@ def test_each_refresh_reads_only_what_the_log_gained(run: Run, workspace: Worksp
     assert second.log_offset == len(grown)  # the unfinished line waits for its end
     run.complete()
     assert details.refresh().log_tail.splitlines()[-2:] == ["line 34", "half a li"]
+
+
+def test_values_show_to_a_sensible_precision_and_charts_have_axes_and_hover(
+    run: Run,
+) -> None:
+    run.log("loss", 0.123456789)
+    details = RunDetails(run, server_url="http://ui.example:8765/")
+    html = details.static_html()
+    assert "<td>loss</td><td>0.123457</td><td>3</td>" in html
+    assert "<title>loss step 2: 0.123457</title>" in html  # hover on each point
+    assert ">step</text>" in html and ">0.9</text>" in html  # the axes' labels
+    assert f'href="http://ui.example:8765/ui/runs/{run.id}"' in html
+    assert "line 29" in html and "<b>Parameters</b>" in html
+    run.complete()
+
+
+def test_the_log_picker_is_hidden_without_logs_and_shows_the_log_picked(
+    workspace: Workspace,
+) -> None:
+    pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets")
+    bare = Experiment(workspace, "bare").start_logging()
+    details = RunDetails(bare)
+    view = details.widget
+    details.refresh()
+    assert view.children[4].layout.display == "none" and view.children[5].layout.display == "none"
+    bare.upload_file("logs/driver.log", io.BytesIO(b"driver says hi\n"))
+    bare.upload_file("logs/environment.log", io.BytesIO(b"pip installed numpy\n"))
+    details.refresh()
+    picker, log = view.children[4], view.children[5]
+    assert picker.options == ("logs/driver.log", "logs/environment.log")
+    assert log.value == "driver says hi"
+    picker.value = "logs/environment.log"
+    assert log.value == "pip installed numpy"
+    bare.complete()

@@ -8,9 +8,19 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from runlab.entities import DRIVER_LOG
+from runlab.tracking.monitoring import read_log_from
+from runlab.widgets._html import (
+    charts_html,
+    children_html,
+    header_html,
+    info_html,
+    metrics_html,
+    static_html,
+)
 from runlab.widgets._snapshot import (
+    LOG_TAIL_BYTES,
     RunSnapshot,
-    format_duration,
     refresh_interval,
     take_snapshot,
     text_view,
@@ -20,9 +30,6 @@ if TYPE_CHECKING:
     from runlab.tracking import Run
 
 __all__ = ["RunDetails", "in_notebook"]
-
-CHART_WIDTH = 360
-CHART_HEIGHT = 90
 
 
 def in_notebook() -> bool:
@@ -45,73 +52,39 @@ def _import_widgets() -> Any:
     return ipywidgets
 
 
-def _sparkline(steps: list[int], values: list[float | None]) -> str:
-    """An inline SVG line of ``values`` against ``steps`` (no plotting library needed)."""
-    points = [(step, value) for step, value in zip(steps, values, strict=True) if value is not None]
-    if not points:
-        return ""
-    low_x, high_x = points[0][0], points[-1][0]
-    low_y = min(value for _, value in points)
-    high_y = max(value for _, value in points)
-    span_x, span_y = (high_x - low_x) or 1, (high_y - low_y) or 1.0
-    coordinates = " ".join(
-        f"{(step - low_x) / span_x * (CHART_WIDTH - 10) + 5:.1f},"
-        f"{CHART_HEIGHT - 5 - (value - low_y) / span_y * (CHART_HEIGHT - 10):.1f}"
-        for step, value in points
-    )
-    return (
-        f'<svg width="{CHART_WIDTH}" height="{CHART_HEIGHT}" role="img">'
-        f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{coordinates}"/>'
-        "</svg>"
-    )
-
-
-def _metrics_table(snapshot: RunSnapshot) -> str:
-    if not snapshot.last_values:
-        return "<p><i>No metrics yet.</i></p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{html.escape(repr(value))}</td>"
-        f"<td>{len(snapshot.metrics[name][0]) if name in snapshot.metrics else 1}</td></tr>"
-        for name, value in snapshot.last_values.items()
-    )
-    return f"<table><tr><th>metric</th><th>last value</th><th>points</th></tr>{rows}</table>"
-
-
-def _charts(snapshot: RunSnapshot) -> str:
-    return "".join(
-        f"<div><b>{html.escape(name)}</b><br>{_sparkline(steps, values)}</div>"
-        for name, (steps, values) in snapshot.metrics.items()
-    )
-
-
-def _children(snapshot: RunSnapshot) -> str:
-    if not snapshot.children:
-        return ""
-    items = "".join(
-        f"<li>{html.escape(name)} ({html.escape(run_id)}): {html.escape(status)}</li>"
-        for run_id, name, status in snapshot.children
-    )
-    return f"<b>Child runs</b><ul>{items}</ul>"
-
-
 class RunDetails:
-    """A run's state, duration, metrics (table and charts), log tail and child runs.
+    """A run's state, duration, parameters, tags, properties, metrics (table and charts with
+    axes and hover), the tail of a log picked among its logs, and its child runs.
 
     In a notebook, :meth:`show` displays an ipywidgets view and refreshes it from a
     background thread: every 5 s at first, easing to every 60 s over an hour, until the run
-    reaches a terminal state. Elsewhere :meth:`show` prints a text view once.
+    reaches a terminal state. When it stops, the view is replaced by a static HTML snapshot
+    of its final state, so a saved notebook shows the run without a kernel. Elsewhere
+    :meth:`show` prints a text view once.
 
     Args:
         run: the run to show.
         interval: seconds between refreshes given seconds watched (default
             :func:`~runlab.widgets.refresh_interval`).
+        server_url: the runlab server whose web UI shows the run (``http://host:8765``):
+            the view links to the run's page there.
 
     Example:
         >>> RunDetails(run).show()  # doctest: +SKIP
     """
 
-    def __init__(self, run: Run, *, interval: Callable[[float], float] = refresh_interval) -> None:
+    def __init__(
+        self,
+        run: Run,
+        *,
+        interval: Callable[[float], float] = refresh_interval,
+        server_url: str | None = None,
+    ) -> None:
         self.run = run
+        self.ui_url = (
+            f"{server_url.rstrip('/')}/ui/runs/{run.id}" if server_url is not None else None
+        )
+        self._handle: Any = None
         self.snapshot: RunSnapshot | None = None
         self._interval = interval
         self._parts: dict[str, Any] | None = None
@@ -134,8 +107,24 @@ class RunDetails:
                 "charts": widgets.HTML(),
                 "log": widgets.Textarea(disabled=True, layout={"width": "100%", "height": "12em"}),
                 "children": widgets.HTML(),
+                "info": widgets.HTML(),
+                "log_picker": widgets.Dropdown(
+                    description="Log", options=[], layout={"display": "none"}
+                ),
             }
-            self._widget = widgets.VBox(list(self._parts.values()))
+            self._parts["log_picker"].observe(self._pick_log, names="value")
+            parts = self._parts
+            self._widget = widgets.VBox(
+                [
+                    parts["header"],
+                    parts["info"],
+                    parts["metrics"],
+                    parts["charts"],
+                    parts["log_picker"],
+                    parts["log"],
+                    parts["children"],
+                ]
+            )
             if self.snapshot is not None:
                 self._update(self.snapshot)
         return self._widget
@@ -143,15 +132,49 @@ class RunDetails:
     def _update(self, snapshot: RunSnapshot) -> None:
         if self._parts is None:
             return
-        self._parts["header"].value = (
-            f"<b>{html.escape(snapshot.display_name)}</b> &middot; "
-            f"<b>{html.escape(snapshot.status)}</b> &middot; "
-            f"{format_duration(snapshot.duration_s)}"
-        )
-        self._parts["metrics"].value = _metrics_table(snapshot)
-        self._parts["charts"].value = _charts(snapshot)
-        self._parts["log"].value = snapshot.log_tail
-        self._parts["children"].value = _children(snapshot)
+        self._parts["header"].value = header_html(snapshot, self.ui_url)
+        self._parts["info"].value = info_html(snapshot)
+        self._parts["metrics"].value = metrics_html(snapshot)
+        self._parts["charts"].value = charts_html(snapshot)
+        self._parts["children"].value = children_html(snapshot)
+        picker = self._parts["log_picker"]
+        if list(picker.options) != snapshot.logs:
+            chosen = picker.value
+            picker.options = snapshot.logs
+            picker.value = (
+                chosen
+                if chosen in snapshot.logs
+                else (
+                    DRIVER_LOG if DRIVER_LOG in snapshot.logs else next(iter(snapshot.logs), None)
+                )
+            )
+        picker.layout.display = "" if snapshot.logs else "none"
+        self._parts["log"].layout.display = "" if snapshot.logs else "none"
+        if picker.value in (None, DRIVER_LOG):
+            self._parts["log"].value = snapshot.log_tail
+
+    def _pick_log(self, change: dict[str, Any]) -> None:
+        """Show the tail of the log just picked (the driver log follows the refreshes)."""
+        name = change["new"]
+        if self._parts is None or name is None or name == DRIVER_LOG:
+            if self._parts is not None and self.snapshot is not None:
+                self._parts["log"].value = self.snapshot.log_tail
+            return
+        workspace = self.run.experiment.workspace
+        text, _ = read_log_from(workspace.artifacts, self.run.id, name, -LOG_TAIL_BYTES, ended=True)
+        self._parts["log"].value = "\n".join(text.splitlines()[-200:])
+
+    def static_html(self) -> str:
+        """The view's last state as HTML without a script (see :func:`._html.static_html`)."""
+        snapshot = self.snapshot if self.snapshot is not None else self.refresh()
+        return static_html(snapshot, self.ui_url)
+
+    def _leave_snapshot(self) -> None:
+        """Replace the live view in the output by the static snapshot of its final state."""
+        if self._handle is None or self.snapshot is None:
+            return
+        bundle = {"text/html": self.static_html(), "text/plain": text_view(self.snapshot)}
+        self._handle.update(bundle, raw=True)
 
     def refresh(self) -> RunSnapshot:
         """Read the run again and update the view (when it was built).
@@ -176,8 +199,28 @@ class RunDetails:
             return
         from IPython.display import display
 
-        display(self.widget)  # type: ignore[no-untyped-call]
+        view = self.widget
+        snapshot = self.refresh()
+        bundle = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": view.model_id,
+            },
+            "text/html": static_html(snapshot, self.ui_url),
+            "text/plain": text_view(snapshot),
+        }
+        self._handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if snapshot.terminal:
+            self._leave_snapshot()
+            return
         self.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until refreshing ends (the run ended, or :meth:`stop`); whether it did."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.refreshing
 
     def start(self) -> None:
         """Refresh from a daemon thread until the run ends or :meth:`stop` is called."""
@@ -199,12 +242,14 @@ class RunDetails:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._leave_snapshot()
 
     def _keep_refreshing(self) -> None:
         began = time.monotonic()
         while not self._stop.is_set():
             try:
                 if self.refresh().terminal:
+                    self._leave_snapshot()
                     return
             except Exception as error:
                 # A widget's thread must not die silently: say so in the view, try again.

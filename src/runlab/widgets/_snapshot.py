@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from runlab.entities import DRIVER_LOG, last_values, numeric_histories
+from runlab.entities import (
+    DRIVER_LOG,
+    LOGS_DIR,
+    last_values,
+    numeric_histories,
+    param_name,
+    run_file_key,
+    run_prefix,
+)
 from runlab.tracking.monitoring import read_log_from
 
 if TYPE_CHECKING:
@@ -52,6 +60,10 @@ class RunSnapshot:
         last_values: the last logged value of every metric, whatever its kind.
         log_tail: the last lines of ``logs/driver.log`` ("" without one).
         children: ``(run_id, display_name, status)`` of each child run.
+        tags: the run's tags.
+        parameters: its ``param.*`` properties, by parameter name.
+        properties: its other properties.
+        logs: the run's log files (``logs/...``), for the log picker.
         log_offset: how far ``logs/driver.log`` was read, for the next snapshot to read on
             from (:func:`runlab.tracking.monitoring.read_log_from`).
     """
@@ -66,6 +78,10 @@ class RunSnapshot:
     log_tail: str
     children: list[tuple[str, str, str]]
     log_offset: int = 0
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    parameters: dict[str, str] = dataclasses.field(default_factory=dict)
+    properties: dict[str, str] = dataclasses.field(default_factory=dict)
+    logs: list[str] = dataclasses.field(default_factory=list)
 
 
 def take_snapshot(
@@ -101,7 +117,22 @@ def take_snapshot(
         (child.run_id, child.display_name, child.status.value)
         for child in workspace.store.search_runs(parent_run_id=run.id, order_by="created_time asc")
     ]
+    parameters = {
+        name: value
+        for key, value in sorted(record.properties.items())
+        if (name := param_name(key)) is not None
+    }
+    logs_prefix = run_file_key(run.id, LOGS_DIR)
+    logs = [key[len(run_prefix(run.id)) :] for key in workspace.artifacts.list_files(logs_prefix)]
     return RunSnapshot(
+        tags=dict(sorted(record.tags.items())),
+        parameters=parameters,
+        properties={
+            key: value
+            for key, value in sorted(record.properties.items())
+            if param_name(key) is None
+        },
+        logs=logs,
         run_id=record.run_id,
         display_name=record.display_name,
         status=record.status.value,

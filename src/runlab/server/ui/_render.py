@@ -60,6 +60,11 @@ class _NoncingLoader(jinja2.FileSystemLoader):
         return source.replace("<script", _NONCED_SCRIPT), filename, uptodate
 
 
+def _number(value: Any) -> Any:
+    """A float to 6 significant digits (``0.19999999999999996`` shows as ``0.2``)."""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def _as_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -71,6 +76,7 @@ _environment = jinja2.Environment(
 )
 _environment.filters["when"] = format_time
 _environment.filters["as_json"] = _as_json
+_environment.filters["num"] = _number
 
 
 def render(name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -111,11 +111,30 @@ def run_metrics(
     return ok(drawn)
 
 
+def _skipped(text: str) -> set[str]:
+    if not text:
+        return set()
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, list) or not all(isinstance(name, str) for name in decoded):
+        raise ValidationError('skip is a JSON list of metric names: ["loss", "accuracy"]')
+    return set(decoded)
+
+
 @router.get("/api/runs/{run_id}/values", dependencies=READER)
-def run_logged_values(request: Request, run_id: str) -> Response:
+def run_logged_values(request: Request, run_id: str, skip: str = "") -> Response:
     """The run's lists, rows, tables, images and text values
-    (:func:`.run_values.values_of`)."""
-    return ok(run_values.values_of(_store(request).get_metric_histories(run_id)))
+    (:func:`.run_values.values_of`). ``skip`` (a JSON list) names the metrics the page
+    already charts, whose long histories are then not read."""
+    store = _store(request)
+    skipped = _skipped(skip)
+    histories = {}
+    for name in store.get_last_steps(run_id):
+        if name not in skipped:
+            histories.update(store.get_metric_histories(run_id, name))
+    return ok(run_values.values_of(histories))
 
 
 @router.get("/api/runs/{run_id}/log", dependencies=READER)

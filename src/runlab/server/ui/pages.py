@@ -121,6 +121,7 @@ def runs_page(
         "page": page,
         "orders": views.RUN_ORDERS,
         "statuses": [status.value for status in RunStatus],
+        "param_prefix": PARAM_PREFIX,
     }
     return render("runs.html", context)
 
@@ -158,6 +159,7 @@ def run_page(request: Request, run_id: str) -> Response:
         "driver_log": DRIVER_LOG,
         "has_log": DRIVER_LOG in files,
         "submitted": snapshot_id is not None,
+        "param_prefix": PARAM_PREFIX,
     }
     return render("run.html", context)
 

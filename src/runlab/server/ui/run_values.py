@@ -28,10 +28,13 @@ from runlab.entities import (
     param_name,
 )
 
-__all__ = ["KEEP_ROWS", "KEEP_STEPS", "parameters_of", "values_of"]
+__all__ = ["KEEP_ROWS", "KEEP_STEPS", "TEXT", "parameters_of", "values_of"]
 
 KEEP_STEPS = 100
 """The most steps of a list, table or image metric the page gets (the last ones)."""
+TEXT = "text"
+"""The key of the scalar metrics with no number to draw (strings, bools)."""
+_KINDS = (MetricKind.LIST, MetricKind.ROW, MetricKind.TABLE, MetricKind.IMAGE)
 KEEP_ROWS = 5000
 """The most rows of a ``log_row`` table the page gets (the last ones)."""
 
@@ -60,32 +63,27 @@ def _is_text_series(history: MetricHistory) -> bool:
 
 
 def values_of(histories: Mapping[str, MetricHistory]) -> dict[str, dict[str, Any]]:
-    """The run's non-numeric metrics by kind: ``{"lists", "rows", "tables", "images",
-    "texts"}``, each ``{name: ...}`` in name order.
+    """The run's non-numeric metrics by kind: ``{"list", "row", "table", "image", "text"}``
+    (:class:`~runlab.entities.MetricKind` values, and :data:`TEXT`), each ``{name: ...}`` in
+    name order.
 
-    ``images`` hold ``{"steps", "values"}`` where values are the run's file names of the
-    images; ``texts`` hold the scalar metrics that have no number to draw.
+    ``image`` holds ``{"steps", "values"}`` where values are the run's file names of the
+    images; ``text`` holds the scalar metrics that have no number to draw.
     """
-    shaped: dict[str, dict[str, Any]] = {
-        "lists": {},
-        "rows": {},
-        "tables": {},
-        "images": {},
-        "texts": {},
-    }
+    shaped: dict[str, dict[str, Any]] = {kind: {} for kind in (*_KINDS, TEXT)}
     for name in sorted(histories):
         history = histories[name]
         if history.kind is MetricKind.LIST:
-            shaped["lists"][name] = _points(history, KEEP_STEPS)
+            shaped[MetricKind.LIST][name] = _points(history, KEEP_STEPS)
         elif history.kind is MetricKind.ROW:
-            shaped["rows"][name] = _rows(history)
+            shaped[MetricKind.ROW][name] = _rows(history)
         elif history.kind is MetricKind.TABLE:
-            shaped["tables"][name] = _points(history, KEEP_STEPS)
+            shaped[MetricKind.TABLE][name] = _points(history, KEEP_STEPS)
         elif history.kind is MetricKind.IMAGE:
-            shaped["images"][name] = _points(history, KEEP_STEPS)
+            shaped[MetricKind.IMAGE][name] = _points(history, KEEP_STEPS)
         elif _is_text_series(history):
             texts = history._replace(values=[_text(value) for value in history.values])
-            shaped["texts"][name] = _points(texts, KEEP_STEPS)
+            shaped[TEXT][name] = _points(texts, KEEP_STEPS)
     return shaped
 
 

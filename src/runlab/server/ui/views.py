@@ -187,19 +187,18 @@ def runs_page(store: MetadataStore, query: RunsQuery) -> dict[str, Any]:
     charts = {
         "runs": [
             {
-                "id": row["record"].run_id,
-                "name": row["record"].display_name,
+                "id": record.run_id,
+                "name": record.display_name,
                 "params": {
-                    name: _param_value(value)
-                    for name, value in parameters[row["record"].run_id].items()
+                    name: _param_value(value) for name, value in parameters[record.run_id].items()
                 },
                 "last": {
                     name: value
-                    for name, value in row["metrics"].items()
+                    for name, value in latest.get(record.run_id, {}).items()
                     if finite_number(value) is not None
                 },
             }
-            for row in rows
+            for record in records
         ],
         "metrics": list(metrics),
         "params": param_names,

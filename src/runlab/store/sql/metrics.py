@@ -103,7 +103,7 @@ def _statements(paramstyle: str) -> _Statements:
 
 _ENDLESS = 2**62
 _ENVELOPE_OVERVIEW = (
-    "SELECT name, COUNT(*), COUNT(number) FROM metrics"
+    "SELECT name, COUNT(*), COUNT(number), MIN(step), MAX(step) FROM metrics"
     " WHERE run_pk = ? AND step BETWEEN ? AND ? {name} GROUP BY name ORDER BY name"
 )
 _ENVELOPE_LAST_STEP = "SELECT MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
@@ -111,30 +111,48 @@ _ENVELOPE_POINTS = (
     "SELECT step, number FROM metrics"
     " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step, id"
 )
-# SQLite gives a bare column (step) from the row that holds the MIN or MAX of its group.
-_ENVELOPE_BUCKETS = (
-    "SELECT (step - ?) / ? AS bucket, {extreme}(number), step FROM metrics"
-    " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? AND number IS NOT NULL"
-    " GROUP BY bucket"
-)
+# Each bucket's lowest (then highest) point as (bucket, number, step). SQLite gives a bare
+# column (step) from the row that holds the MIN or MAX of its group; PostgreSQL keeps the
+# first row of each bucket in the order asked (DISTINCT ON).
+_ENVELOPE_BUCKETS = {
+    "sqlite": (
+        "SELECT (step - ?) / ? AS bucket, {extreme}(number), step FROM metrics"
+        " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? AND number IS NOT NULL"
+        " GROUP BY bucket"
+    ),
+    "postgresql": (
+        "SELECT DISTINCT ON (bucket) (step - ?) / ? AS bucket, number, step FROM metrics"
+        " WHERE run_pk = ? AND name = ? AND step BETWEEN ? AND ? AND number IS NOT NULL"
+        " ORDER BY bucket, number {order}, step"
+    ),
+}
+_EXTREMES = (("MIN", "ASC"), ("MAX", "DESC"))
+
+
+def _in_style(sql: str, paramstyle: str) -> str:
+    """``sql`` written with ``?`` markers, in the driver's parameter style."""
+    return sql if paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def _envelope(
-    connection: sa.Connection, run_pk: int, name: str, window: tuple[int, int], points: int
+    connection: sa.Connection,
+    dialect: str,
+    run_pk: int,
+    name: str,
+    window: tuple[int, int],
+    steps: tuple[int, int],
+    points: int,
 ) -> tuple[list[int], list[float | None]]:
     """The lowest and the highest point of each of ``points // 2`` step buckets of the
-    metric ``name`` in ``window``, in step order (SQLite only)."""
+    metric ``name`` in ``window`` (whose first and last steps are ``steps``), in step order
+    (SQLite and PostgreSQL)."""
     low, high = window
-    steps = _fetch_all(
-        connection,
-        "SELECT MIN(step), MAX(step) FROM metrics WHERE run_pk = ? AND name = ?"
-        " AND step BETWEEN ? AND ?",
-        (run_pk, name, low, high),
-    )[0]
     width = max(1, math.ceil((steps[1] - steps[0] + 1) / max(1, points // 2)))
     kept: dict[int, float | None] = {}
-    for extreme in ("MIN", "MAX"):
-        sql = _ENVELOPE_BUCKETS.format(extreme=extreme)
+    paramstyle = connection.dialect.paramstyle
+    for extreme, order in _EXTREMES:
+        query = _ENVELOPE_BUCKETS[dialect].format(extreme=extreme, order=order)
+        sql = _in_style(query, paramstyle)
         for _, value, step in _fetch_all(
             connection, sql, (steps[0], width, run_pk, name, low, high)
         ):
@@ -283,10 +301,12 @@ class SqlMetricStore(SqlStorePart, MetricStore):
         start: float | None = None,
         end: float | None = None,
     ) -> dict[str, MetricEnvelope] | None:
-        """See :meth:`MetricStore.get_metric_envelopes`: computed by SQLite over the metrics'
-        index (None on other databases)."""
-        if self._database.dialect.name != "sqlite":
+        """See :meth:`MetricStore.get_metric_envelopes`: computed by SQLite or PostgreSQL over
+        the metrics' index (None on other databases)."""
+        dialect = self._database.dialect.name
+        if dialect not in _ENVELOPE_BUCKETS:
             return None
+        style = functools.partial(_in_style, paramstyle=self._database.dialect.paramstyle)
         points = max(points, 2)
         window = (
             -_ENDLESS if start is None else math.floor(start) - 1,
@@ -297,19 +317,35 @@ class SqlMetricStore(SqlStorePart, MetricStore):
             run_pk = lookups.run_pk(connection, run_id)
             named = "AND name = ?" if name is not None else ""
             parameters = (run_pk, *window, *([name] if name is not None else []))
-            overview = _fetch_all(connection, _ENVELOPE_OVERVIEW.format(name=named), parameters)
+            overview = _fetch_all(
+                connection, style(_ENVELOPE_OVERVIEW.format(name=named)), parameters
+            )
             drawn: dict[str, MetricEnvelope] = {}
-            for metric_name, count, numbers in overview:
+            for metric_name, count, numbers, first_step, window_last in overview:
                 if not numbers:
                     continue  # nothing to draw: strings, lists, rows, tables, images
-                last_step = _fetch_all(connection, _ENVELOPE_LAST_STEP, (run_pk, metric_name))
+                last_step = window_last
+                if end is not None:  # the window may end before the history does
+                    last_step = _fetch_all(
+                        connection, style(_ENVELOPE_LAST_STEP), (run_pk, metric_name)
+                    )[0][0]
                 if count <= points:
-                    rows = _fetch_all(connection, _ENVELOPE_POINTS, (run_pk, metric_name, *window))
+                    rows = _fetch_all(
+                        connection, style(_ENVELOPE_POINTS), (run_pk, metric_name, *window)
+                    )
                     steps, values = [row[0] for row in rows], [row[1] for row in rows]
                 else:
-                    steps, values = _envelope(connection, run_pk, metric_name, window, points)
+                    steps, values = _envelope(
+                        connection,
+                        dialect,
+                        run_pk,
+                        metric_name,
+                        window,
+                        (first_step, window_last),
+                        points,
+                    )
                 drawn[metric_name] = MetricEnvelope(
-                    steps, values, count, int(last_step[0][0]), count > len(steps)
+                    steps, values, count, int(last_step), count > len(steps)
                 )
             return drawn
 

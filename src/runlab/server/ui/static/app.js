@@ -264,17 +264,17 @@ var runlab = (function () {
   }
 
   function valuesKey(values) {
-    return JSON.stringify(["lists", "rows", "tables", "images", "texts"].map(function (kind) {
+    return JSON.stringify(["list", "row", "table", "image", "text"].map(function (kind) {
       return Object.keys(values[kind]).map(function (name) { return [name, values[kind][name].count]; });
     }));
   }
 
   function drawValues(container, values, runId) {
-    drawTexts(container, values.texts);
-    drawLists(container, values.lists);
-    drawRows(container, values.rows);
-    drawTables(container, values.tables);
-    drawImages(container, values.images, runId);
+    drawTexts(container, values.text);
+    drawLists(container, values.list);
+    drawRows(container, values.row);
+    drawTables(container, values.table);
+    drawImages(container, values.image, runId);
   }
 
   // --- Numeric series: downsampled by the server, finer when zoomed, appended live -------
@@ -361,9 +361,9 @@ var runlab = (function () {
 
     function poll() {
       var wasEnded = endedSeen;
-      var asks = [getJSON(base), getJSON(metricsURL()), getJSON(base + "/values"), plotlyLoaded()];
+      var asks = [getJSON(base), getJSON(metricsURL()), plotlyLoaded()];
       if (log) { asks.push(getJSON(base + "/log?offset=" + logOffset)); }
-      var LOG = 4;
+      var LOG = 3;
       Promise.all(asks)
         .then(function (answers) {
           var state = answers[0];
@@ -372,11 +372,6 @@ var runlab = (function () {
           document.getElementById("run-duration").textContent = state.duration;
           document.getElementById("run-ended").textContent = state.ended;
           drawMetrics(charts, answers[1], drawn, base);
-          var key = valuesKey(answers[2]);
-          if (key !== valuesSeen) {
-            valuesSeen = key;
-            drawValues(values, answers[2], runId);
-          }
           if (log) {
             if (answers[LOG].text) {
               log.textContent = (log.textContent + answers[LOG].text).slice(-LOG_KEEP);
@@ -386,6 +381,16 @@ var runlab = (function () {
           }
           endedSeen = state.terminal;
           section.dataset.terminal = state.terminal ? "true" : "false";
+          // The other kinds, leaving out the metrics charted (their histories can be long).
+          var skip = encodeURIComponent(JSON.stringify(Object.keys(drawn)));
+          return getJSON(base + "/values?skip=" + skip);
+        })
+        .then(function (answer) {
+          var key = valuesKey(answer);
+          if (key !== valuesSeen) {
+            valuesSeen = key;
+            drawValues(values, answer, runId);
+          }
           section.dataset.loaded = "true";
         })
         .catch(function (error) { statusLine.title = String(error); })
