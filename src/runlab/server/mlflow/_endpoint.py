@@ -82,7 +82,9 @@ def endpoint(
             route,
             methods=[method],
             tags=["mlflow"],
-            summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
+            summary=" ".join(
+                (handler.__doc__ or handler.__name__).strip().split("\n\n")[0].split()
+            ),
             response_model=None,
         )
         return handler
