@@ -7,10 +7,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from mlflow_env import mlflow_python
+from mlflow_env import MlflowServer, mlflow_python
 
 from helpers import eventually
 from runlab import Workspace
@@ -23,14 +22,6 @@ def mlflow_client_python() -> Path:
         return mlflow_python()
     except RuntimeError as error:
         pytest.skip(f"cannot make the MLflow client's environment here: {error}")
-
-
-class MlflowServer:
-    """The session's runlab server: its URL and its app (whose workspace a test swaps)."""
-
-    def __init__(self, url: str, app: Any) -> None:
-        self.url = url
-        self.app = app
 
 
 @pytest.fixture(scope="session")

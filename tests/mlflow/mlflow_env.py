@@ -22,6 +22,14 @@ CACHE_ROOT = Path(os.environ.get("RUNLAB_TEST_CACHE", Path.home() / ".cache" / "
 _COMPLETE = ".runlab-complete"
 
 
+class MlflowServer:
+    """The session's runlab server: its URL and its app (whose workspace a test swaps)."""
+
+    def __init__(self, url: str, app: Any) -> None:
+        self.url = url
+        self.app = app
+
+
 def _uv() -> str | None:
     beside = Path(sys.executable).parent / "uv"
     return str(beside) if beside.exists() else shutil.which("uv")

@@ -7,9 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
-from mlflow_env import run_client
+from mlflow_env import MlflowServer, run_client
 
-from conftest import MlflowServer
 from runlab import Experiment, Model, Run, Workspace
 from runlab.entities import Metric, RunStatus
 from runlab.store import LoggedModelStore

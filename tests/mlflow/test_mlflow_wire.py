@@ -131,6 +131,10 @@ def test_batch_limits(client: TestClient) -> None:
     )
     assert _error(too_many_params) == (400, "INVALID_PARAMETER_VALUE")
     assert "at most 100 params" in too_many_params.json()["message"]
+    tags = [{"key": f"t{i}", "value": "x" * 20_000} for i in range(60)]
+    too_big = client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "tags": tags})
+    assert _error(too_big) == (400, "INVALID_PARAMETER_VALUE")
+    assert "1,048,576 bytes" in too_big.json()["message"]
 
 
 def test_artifact_paths_are_vetted(client: TestClient, workspace: Workspace) -> None:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from runlab.artifacts import ArtifactStore
-from runlab.errors import RunlabError
+from runlab.errors import RunlabError, ValidationError
 from runlab.server.auth import Authenticator, Scope
 from runlab.server.mlflow._protocol import answer, answer_error, body_values
 from runlab.store import MetadataStore
@@ -50,14 +50,15 @@ def check_scope(request: Request, scope: Scope) -> None:
 
 
 def endpoint(
-    router: APIRouter, method: str, path: str, scope: Scope
+    router: APIRouter, method: str, path: str, scope: Scope, *, max_bytes: int | None = None
 ) -> Callable[[Handler], Handler]:
     """Register ``handler(context, values)`` as the route ``method path``.
 
     ``values`` is the request's JSON object (a GET's query parameters) with the path's
     parameters; what the handler
     returns is the JSON answer (None: ``{}``); its runlab errors become MLflow error answers.
-    The handler's docstring describes the route in the OpenAPI document.
+    The handler's docstring describes the route in the OpenAPI document. A body over
+    ``max_bytes`` is refused (``INVALID_PARAMETER_VALUE``).
     """
 
     def register(handler: Handler) -> Handler:
@@ -65,6 +66,10 @@ def endpoint(
             try:
                 check_scope(request, scope)
                 values = await body_values(request) | dict(request.path_params)
+                if max_bytes is not None and len(await request.body()) > max_bytes:
+                    raise ValidationError(
+                        f"{path} takes at most {max_bytes:,} bytes a request: send less at once"
+                    )
                 content = await run_in_threadpool(handler, context_of(request), values)
             except RunlabError as error:
                 return answer_error(error)
@@ -77,7 +82,9 @@ def endpoint(
             route,
             methods=[method],
             tags=["mlflow"],
-            summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
+            summary=" ".join(
+                (handler.__doc__ or handler.__name__).strip().split("\n\n")[0].split()
+            ),
             response_model=None,
         )
         return handler

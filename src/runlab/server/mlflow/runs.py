@@ -45,6 +45,7 @@ DATASET_PREFIX = "mlflow.dataset."
 OUTPUT_MODEL_PREFIX = "mlflow.output_model."
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_BATCH_BYTES = 1024 * 1024
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_SEARCH_RESULTS = 50000
 _MLFLOW_TO_RUNLAB = {
@@ -284,9 +285,10 @@ def delete_tag(ctx: Context, values: dict[str, Any]) -> Any:
     return None
 
 
-@endpoint(router, "POST", "/runs/log-batch", "write")
+@endpoint(router, "POST", "/runs/log-batch", "write", max_bytes=MAX_BATCH_BYTES)
 def log_batch(ctx: Context, values: dict[str, Any]) -> Any:
-    """Log metrics (at most 1,000), parameters and tags (at most 100 each) at once."""
+    """Log metrics (at most 1,000), parameters and tags (at most 100 each) at once, in at
+    most 1 MB."""
     run_id = _run_id(values)
     raw_metrics = values.get("metrics") or []
     if not isinstance(raw_metrics, list):
