@@ -20,8 +20,8 @@ from runlab.jobs import ScriptRunConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("job_root")]
 
-FILES = 400
-SIZE = 64 * 1024
+FILES = 1000
+SIZE = 32 * 1024
 
 SCRIPT = f"""
 import os

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import enum
 import json
+import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,6 +23,9 @@ from typing import Any
 from runlab.errors import BackendError, NotFoundError, RunlabError
 
 __all__ = ["JobState", "JobsClient", "RayJob", "RayNode", "ray_errors"]
+
+AGENT_WAIT_S = 60.0
+"""How long a submit waits for a cluster whose head has no agent to take a job yet."""
 
 RAY_EXTRA_HINT = 'install Ray with: pip install "runlab[ray]" (or pip install "ray[default]")'
 
@@ -185,17 +189,26 @@ class JobsClient:
             num_gpus: GPUs its entrypoint reserves (it then sees ``CUDA_VISIBLE_DEVICES``).
             metadata: strings kept with the job (:meth:`list_jobs` returns them).
         """
-        with ray_errors(f"submit a job to the Ray cluster at {self.address}"):
-            return str(
-                self._jobs.submit_job(
-                    entrypoint=entrypoint,
-                    submission_id=submission_id,
-                    runtime_env=dict(runtime_env) if runtime_env is not None else None,
-                    entrypoint_num_cpus=num_cpus,
-                    entrypoint_num_gpus=num_gpus,
-                    metadata=dict(metadata) if metadata is not None else None,
-                )
-            )
+        # A head that has just started (or is busy) may have no agent to take the job yet:
+        # Ray answers 500 "No available agent ... try again later", having taken nothing.
+        deadline = time.monotonic() + AGENT_WAIT_S
+        while True:
+            try:
+                with ray_errors(f"submit a job to the Ray cluster at {self.address}"):
+                    return str(
+                        self._jobs.submit_job(
+                            entrypoint=entrypoint,
+                            submission_id=submission_id,
+                            runtime_env=dict(runtime_env) if runtime_env is not None else None,
+                            entrypoint_num_cpus=num_cpus,
+                            entrypoint_num_gpus=num_gpus,
+                            metadata=dict(metadata) if metadata is not None else None,
+                        )
+                    )
+            except BackendError as error:
+                if "No available agent" not in error.message or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.5)
 
     def get_job(self, submission_id: str) -> RayJob:
         """The job ``submission_id``: its state, Ray's message, metadata, runtime variables."""

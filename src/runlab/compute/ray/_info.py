@@ -6,9 +6,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
-from runlab.compute.ray.status import ClusterStatus, read_status
+from runlab.compute.ray.status import ClusterStatus, read_status, unreachable_status
 from runlab.entities.numbers import whole_number
-from runlab.errors import BackendError
+from runlab.errors import BackendError, RunlabError
 
 if TYPE_CHECKING:
     from runlab.compute.ray._client import JobsClient
@@ -39,8 +39,13 @@ class ClusterInfoMixin:
     # -- its state -----------------------------------------------------------------------
 
     def get_status(self) -> ClusterStatus:
-        """The cluster's status now (nodes, their states, the scale settings)."""
-        return read_status(self.client, self.provisioning)[0]
+        """The cluster's status now (nodes, their states, the scale settings); ``Failed``,
+        saying why, when the cluster does not answer."""
+        try:
+            client = self.client
+        except RunlabError as error:  # the head is gone: its Jobs API cannot even be reached
+            return unreachable_status(self.provisioning, error.message)
+        return read_status(client, self.provisioning)[0]
 
     @property
     def status(self) -> ClusterStatus:

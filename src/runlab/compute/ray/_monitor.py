@@ -8,7 +8,8 @@ a second, for every runlab job on the cluster:
   (or canceled, for STOPPED) with Ray's reason (``JobInfo.message``), and the Ray job's own
   log is kept as ``logs/ray_job.log``;
 * a job PENDING longer than its deadline (the cluster cannot give what it asks): the run is
-  failed, since Ray cannot stop a pending job;
+  failed, since Ray cannot stop a pending job; until then the monitor beats the run's
+  heartbeat for it, as its entry has not started;
 * a job that starts RUNNING after its run ended (canceled while pending): stopped, once the
   run has been over for ``STOP_GRACE_S`` (a job whose entry has just recorded its run's end
   is still RUNNING for a moment, cleaning up: it is left to exit on its own).
@@ -79,6 +80,12 @@ class Monitor:
                 )
             if record.status.is_terminal or waited > limit:
                 self._stop(job.submission_id)
+            elif record.heartbeat_timeout is not None:
+                # Its entry has not started, so nothing beats for it yet: while Ray holds the
+                # job (a node scaling up, a runtime environment being built) the monitor does,
+                # so the heartbeat timeout counts from the entry's start. With the head gone,
+                # no one beats, and the run fails after its timeout.
+                self.store.heartbeat(run_id)
             return
         if job.state is JobState.RUNNING:
             over_s = time.time() - (record.end_time or 0.0)

@@ -10,7 +10,7 @@ from runlab.compute.ray._client import JobsClient, JobState, RayNode
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.errors import RunlabError
 
-__all__ = ["ClusterStatus", "NodeState", "read_status"]
+__all__ = ["ClusterStatus", "NodeState", "read_status", "unreachable_status"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +79,15 @@ def scale_settings(config: RayProvisioningConfiguration | None) -> dict[str, Any
     }
 
 
+def unreachable_status(config: RayProvisioningConfiguration | None, why: str) -> ClusterStatus:
+    """The status of a cluster that does not answer (its head is gone): ``Failed``, no node,
+    and ``why`` as its error."""
+    vm_size = config.vm_size if config is not None else "unknown"
+    return ClusterStatus(
+        "Failed", "Steady", 0, 0, _counts(), vm_size, scale_settings(config), [why]
+    )
+
+
 def read_status(
     client: JobsClient, config: RayProvisioningConfiguration | None
 ) -> tuple[ClusterStatus, list[NodeState]]:
@@ -92,10 +101,7 @@ def read_status(
         nodes = client.alive_worker_nodes()
         jobs = client.list_jobs()
     except RunlabError as error:
-        status = ClusterStatus(
-            "Failed", "Steady", 0, 0, _counts(), vm_size, scale_settings(config), [error.message]
-        )
-        return status, []
+        return unreachable_status(config, error.message), []
     running_jobs = [job for job in jobs if job.state is JobState.RUNNING]
     busy_nodes = {job.driver_node_id for job in running_jobs}
     pending = sum(1 for job in jobs if job.state is JobState.PENDING)
