@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from runlab import Experiment, JobFailedError, Workspace
 from runlab.cli import app
-from runlab.data import Dataset, DataChangedError
+from runlab.data import DataChangedError, Dataset
 from runlab.entities.run_layout import RERUN_OF_KEY
 from runlab.jobs import ScriptRunConfig
 from runlab.tracking import Run
@@ -86,7 +86,7 @@ def test_mnist_files_versioned_a_changed_file_fails_version_1_and_version_2_work
         workspace, "mnist", create_new_version=True
     )
     assert second.version == 2 and second.content_hash != first.content_hash
-    with pytest.raises(DataChangedError, match="t10k-labels-idx1-ubyte.gz"):
+    with pytest.raises(DataChangedError, match=r"t10k-labels-idx1-ubyte\.gz"):
         Dataset.get_by_name(workspace, "mnist", 1).download(tmp_path / "v1")
 
     source = tmp_path / "src"
@@ -102,7 +102,7 @@ def test_mnist_files_versioned_a_changed_file_fails_version_1_and_version_2_work
         config = ScriptRunConfig(source, "count.py", arguments=[consumption])
         return Experiment(workspace, "mnist").submit(config)
 
-    with pytest.raises(JobFailedError, match="t10k-labels-idx1-ubyte.gz"):
+    with pytest.raises(JobFailedError, match=r"t10k-labels-idx1-ubyte\.gz"):
         submit(first).wait_for_completion(raise_on_error=True)
     total = sum(path.stat().st_size for path in MNIST.glob("*.gz"))
     newer = submit(second)
