@@ -66,6 +66,7 @@ def test_run_lineage_diff_model_and_dataset_pages(workspace: Workspace, tmp_path
     assert diff.status_code == 200, diff.text
     assert "--regularization" in diff.text and "0.8" in diff.text and "0.5" in diff.text
 
+    assert "/ui/models/digits-model/versions/1/lineage" in client.get("/ui/models").text
     model = client.get("/ui/models/digits-model/versions/1/lineage")
     assert model.status_code == 200, model.text
     assert run.id in model.text and "digits:1" in model.text
