@@ -15,7 +15,6 @@ import builtins
 import contextlib
 import copy
 import random
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from runlab.data._dataset_files import (
     resolve_sources,
     snapshot_files,
 )
+from runlab.data._mount import MountContext
 from runlab.data._tabular import apply_transforms, read_table, require_pyarrow
 from runlab.data.datastore import Datastore
 from runlab.data.reference import DataReference
@@ -356,48 +356,6 @@ class FileDataset(AbstractDataset):
         definition["transforms"] = [*definition.get("transforms", []), transform]
         files = _file_transform(self.files, transform)
         return FileDataset(definition, files=files, parent=self)
-
-
-class MountContext:
-    """A mounted :class:`FileDataset`: ``mount_point`` holds its files while entered."""
-
-    def __init__(self, dataset: FileDataset, mount_point: Path | None) -> None:
-        self._dataset = dataset
-        self._given = mount_point
-        self.mount_point: Path | None = None
-
-    def start(self) -> Path:
-        """Make the files available; returns the mount point."""
-        target = self._given or Path(tempfile.mkdtemp(prefix="runlab-mount-"))
-        self._dataset._fetch(target, "mount")
-        self.mount_point = target
-        return target
-
-    def stop(self) -> None:
-        """Remove the mount point (a given folder keeps existing, emptied of the files)."""
-        if self.mount_point is None:
-            return
-        if self._given is None:
-            shutil.rmtree(self.mount_point, ignore_errors=True)
-        else:
-            for item in self._dataset.files:
-                (self.mount_point / item["path"]).unlink(missing_ok=True)
-        self.mount_point = None
-
-    def __enter__(self) -> MountContext:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def __fspath__(self) -> str:
-        if self.mount_point is None:
-            raise ValidationError("the dataset is not mounted: use it inside `with`")
-        return str(self.mount_point)
-
-    def __str__(self) -> str:
-        return str(self.mount_point)
 
 
 class TabularDataset(AbstractDataset):
