@@ -68,6 +68,10 @@ def test_a_changed_file_makes_version_2_and_version_1_fails_naming_it(
         first.download(tmp_path / "v1")
     assert "a.gz" not in str(raised.value).split(":")[-1]
     assert not (tmp_path / "v1" / "a.gz").exists()  # nothing half-delivered
+    # A part of the version is checked as the version is.
+    assert first.take(1).download(tmp_path / "part")[0].endswith("a.gz")
+    with pytest.raises(DataChangedError, match=r"b\.gz"):
+        first.random_split(0.999, seed=1)[0].download(tmp_path / "split")
     # Asked for, the changed files are used as they are now.
     allowed = Dataset.get_by_name(workspace, "digits", 1, allow_changed=True)
     paths = allowed.download(tmp_path / "allowed")

@@ -89,6 +89,12 @@ def test_version_1_fails_clearly_after_its_files_changed_and_version_2_works(
     readers = workspace.store.search_runs(properties={DATASET_READ_PREFIX + "digits:2": None})
     assert [record.run_id for record in readers] == [run.id]  # type: ignore[attr-defined]
 
+    # A part of version 1 without the changed file is still version 1's, checked as it is.
+    part = _submit(workspace, source, ["--data", first.take(1).as_named_input("digits")])
+    part.wait_for_completion(raise_on_error=True)  # type: ignore[attr-defined]
+    recorded = json.loads(part.get_properties()[INPUT_DATASETS_KEY])  # type: ignore[attr-defined]
+    assert (recorded[0]["id"], recorded[0]["files"]) == ("digits:1", 1)
+
 
 def test_a_snapshot_version_is_read_in_a_job_after_its_source_changed(
     workspace: Workspace, digits: Datastore, tmp_path: Path

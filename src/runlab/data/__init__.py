@@ -25,10 +25,11 @@ size and sha256, checked whenever a version is read (:class:`DataChangedError`).
 
 from runlab.data._dataset_files import DataChangedError
 from runlab.data._manifest import Manifest
+from runlab.data._mount import MountContext
 from runlab.data._registry import DEFAULT_DATASTORE_NAME
 from runlab.data._transfer import TransferError
 from runlab.data.consumption import DatasetConsumptionConfig
-from runlab.data.dataset import AbstractDataset, Dataset, FileDataset, MountContext, TabularDataset
+from runlab.data.dataset import AbstractDataset, Dataset, FileDataset, TabularDataset
 from runlab.data.datastore import Datastore
 from runlab.data.materialize import materialize
 from runlab.data.reference import DataReference, MaterializedReference

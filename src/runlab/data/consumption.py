@@ -89,8 +89,8 @@ class DatasetConsumptionConfig:
             "allow_changed": dataset._allow_changed,
             "definition": dataset.definition,
         }
-        if dataset.id is not None:
-            data["dataset_id"] = dataset.id
+        if dataset._origin is not None:
+            data["dataset_id"] = dataset._origin.id
         return data
 
     def __repr__(self) -> str:
@@ -127,7 +127,7 @@ def check_input_available(workspace: Workspace, data: Mapping[str, Any]) -> None
         DataChangedError: its files changed and it has no snapshot; the message names them.
     """
     dataset = _dataset_of(workspace, data)
-    if dataset.id is None or dataset.is_snapshot or dataset._allow_changed:
+    if dataset._origin is None or dataset._snapshot or dataset._allow_changed:
         return
     changed = changed_files(workspace, dataset.files)
     if changed:
@@ -160,11 +160,12 @@ def materialize_input(
     local = safe_local_path(workdir, relative)
     dataset._fetch(local, str(data.get("mode", "mount")))
     files = dataset.files
+    origin = dataset._origin
     recorded = {
         "input_name": input_name,
-        "name": dataset.name,
-        "version": dataset.version,
-        "id": dataset.id,
+        "name": None if origin is None else origin.name,
+        "version": None if origin is None else origin.version,
+        "id": None if origin is None else origin.id,
         "kind": data.get("kind"),
         "mode": data.get("mode"),
         "content_hash": dataset.content_hash,

@@ -15,9 +15,8 @@ import builtins
 import contextlib
 import copy
 import random
-import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +27,7 @@ from runlab.data._dataset_files import (
     resolve_sources,
     snapshot_files,
 )
+from runlab.data._mount import MountContext
 from runlab.data._tabular import apply_transforms, read_table, require_pyarrow
 from runlab.data.datastore import Datastore
 from runlab.data.reference import DataReference
@@ -110,6 +110,8 @@ class AbstractDataset:
             workspace, allow_changed = parent._workspace, parent._allow_changed
         # A part of a registered version (take, split, columns) is checked as the version is.
         self._pinned_by: str | None = None if parent is None else parent._pinned_by
+        # The registered version this dataset is, or is a part of (take, split, columns).
+        self._origin: DatasetRecord | None = record or (None if parent is None else parent._origin)
         if record is not None:
             self._pinned_by = f"dataset {record.name!r} version {record.version}"
         self._snapshot = (
@@ -264,7 +266,7 @@ class AbstractDataset:
                 f"dataset {name!r} version {record.version} has this content without a"
                 " snapshot: register with create_new_version=True for a snapshotted version"
             )
-        return _from_record(workspace, record)
+        return dataset_from_record(workspace, record)
 
     # -- in runs ---------------------------------------------------------------------------
 
@@ -354,48 +356,6 @@ class FileDataset(AbstractDataset):
         definition["transforms"] = [*definition.get("transforms", []), transform]
         files = _file_transform(self.files, transform)
         return FileDataset(definition, files=files, parent=self)
-
-
-class MountContext:
-    """A mounted :class:`FileDataset`: ``mount_point`` holds its files while entered."""
-
-    def __init__(self, dataset: FileDataset, mount_point: Path | None) -> None:
-        self._dataset = dataset
-        self._given = mount_point
-        self.mount_point: Path | None = None
-
-    def start(self) -> Path:
-        """Make the files available; returns the mount point."""
-        target = self._given or Path(tempfile.mkdtemp(prefix="runlab-mount-"))
-        self._dataset._fetch(target, "mount")
-        self.mount_point = target
-        return target
-
-    def stop(self) -> None:
-        """Remove the mount point (a given folder keeps existing, emptied of the files)."""
-        if self.mount_point is None:
-            return
-        if self._given is None:
-            shutil.rmtree(self.mount_point, ignore_errors=True)
-        else:
-            for item in self._dataset.files:
-                (self.mount_point / item["path"]).unlink(missing_ok=True)
-        self.mount_point = None
-
-    def __enter__(self) -> MountContext:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def __fspath__(self) -> str:
-        if self.mount_point is None:
-            raise ValidationError("the dataset is not mounted: use it inside `with`")
-        return str(self.mount_point)
-
-    def __str__(self) -> str:
-        return str(self.mount_point)
 
 
 class TabularDataset(AbstractDataset):
@@ -495,18 +455,12 @@ def _split_files(files: list[dict[str, Any]], split: Mapping[str, Any]) -> list[
     return [item for item, first in zip(files, chosen, strict=True) if first == split["first"]]
 
 
-def _from_record(
-    workspace: Workspace, record: DatasetRecord, allow_changed: bool = False
-) -> FileDataset | TabularDataset:
-    kind = FileDataset if record.kind == "file" else TabularDataset
-    return kind(record.definition, workspace=workspace, record=record, allow_changed=allow_changed)
-
-
 def dataset_from_record(
     workspace: Workspace, record: DatasetRecord, allow_changed: bool = False
 ) -> FileDataset | TabularDataset:
     """The dataset object of a stored version."""
-    return _from_record(workspace, record, allow_changed)
+    kind = FileDataset if record.kind == "file" else TabularDataset
+    return kind(record.definition, workspace=workspace, record=record, allow_changed=allow_changed)
 
 
 class _FileFactory:
@@ -623,7 +577,7 @@ class Dataset:
         else:
             raise ValidationError(f"a dataset version is a number or 'latest', not {version!r}")
         record = workspace.store.get_dataset_version(name, number)
-        return _from_record(workspace, record, allow_changed)
+        return dataset_from_record(workspace, record, allow_changed)
 
     @staticmethod
     def get_by_id(
@@ -644,15 +598,9 @@ class Dataset:
     def list(workspace: Workspace) -> builtins.list[FileDataset | TabularDataset]:
         """The latest version of every registered dataset, by name."""
         workspace = _check_workspace(workspace)
-        return [_from_record(workspace, r) for r in workspace.store.list_dataset_versions()]
+        return [dataset_from_record(workspace, r) for r in workspace.store.list_dataset_versions()]
 
     @staticmethod
     def get_all(workspace: Workspace) -> dict[str, FileDataset | TabularDataset]:
         """The latest version of every registered dataset, by name (``ws.datasets``)."""
         return {str(dataset.name): dataset for dataset in Dataset.list(workspace)}
-
-
-def iter_versions(workspace: Workspace, name: str) -> Iterator[FileDataset | TabularDataset]:
-    """Every version of ``name``, newest first."""
-    for record in workspace.store.list_dataset_versions(name):
-        yield _from_record(workspace, record)

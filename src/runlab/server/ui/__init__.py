@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from runlab.server.ui import data, pages, services_page
+from runlab.server.ui import data, lineage_pages, pages, services_page
 from runlab.server.ui._auth import LoginNeededError
 from runlab.server.ui._render import render
 
@@ -29,6 +29,7 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(data.router)
     app.include_router(services_page.router)
+    app.include_router(lineage_pages.router)
     app.add_exception_handler(LoginNeededError, _login_form)
 
     @app.get("/", include_in_schema=False)
