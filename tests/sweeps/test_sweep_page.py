@@ -71,3 +71,19 @@ def test_the_sweep_page_ranks_trials_and_marks_the_best_and_the_stopped(
         not_a_sweep = client.get(f"/ui/sweeps/{best.id}")
         assert not_a_sweep.status_code == 400 or not_a_sweep.status_code == 422
         assert client.get("/ui/sweeps/no-such-run").status_code == 404
+
+    # RunDetails(hd_run) shows the same table and charts.
+    from runlab.widgets import RunDetails
+    from runlab.widgets._sweep import sweep_figures
+
+    text = RunDetails(run).text()
+    assert "Trials by accuracy (max):" in text
+    best_number = next(row["number"] for row in report["rows"] if row["run_id"] == best.id)
+    assert any(
+        line.strip().startswith(f"trial {best_number} ") and line.endswith("best")
+        for line in text.splitlines()
+    )
+    assert all(f"stopped: {row['stopped_by']}" in text for row in stopped)
+    curves, parallel = sweep_figures(report)
+    assert len(curves.data) == len(report["rows"])
+    assert parallel.data[0].type == "parcoords"

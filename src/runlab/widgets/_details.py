@@ -15,6 +15,7 @@ from runlab.widgets._snapshot import (
     take_snapshot,
     text_view,
 )
+from runlab.widgets._sweep import sweep_figures, sweep_html, sweep_of, sweep_text
 
 if TYPE_CHECKING:
     from runlab.tracking import Run
@@ -134,6 +135,8 @@ class RunDetails:
                 "charts": widgets.HTML(),
                 "log": widgets.Textarea(disabled=True, layout={"width": "100%", "height": "12em"}),
                 "children": widgets.HTML(),
+                "sweep": widgets.HTML(),
+                "sweep_charts": widgets.Output(),
             }
             self._widget = widgets.VBox(list(self._parts.values()))
             if self.snapshot is not None:
@@ -152,6 +155,25 @@ class RunDetails:
         self._parts["charts"].value = _charts(snapshot)
         self._parts["log"].value = snapshot.log_tail
         self._parts["children"].value = _children(snapshot)
+        self._update_sweep()
+
+    def _update_sweep(self) -> None:
+        """For a sweep's run: the trials table and the two charts (plotly, when installed)."""
+        report = sweep_of(self.run)
+        if report is None or self._parts is None:
+            return
+        self._parts["sweep"].value = sweep_html(report)
+        try:
+            figures = sweep_figures(report)
+        except ImportError:
+            return
+        output = self._parts["sweep_charts"]
+        output.clear_output(wait=True)
+        with output:
+            from IPython.display import display
+
+            for figure in figures:
+                display(figure)  # type: ignore[no-untyped-call]
 
     def refresh(self) -> RunSnapshot:
         """Read the run again and update the view (when it was built).
@@ -165,8 +187,10 @@ class RunDetails:
         return snapshot
 
     def text(self) -> str:
-        """The text view of the run now."""
-        return text_view(self.refresh())
+        """The text view of the run now (for a sweep, with its trials ranked)."""
+        view = text_view(self.refresh())
+        report = sweep_of(self.run)
+        return view if report is None else view + sweep_text(report)
 
     def show(self) -> None:
         """Display the view and keep it current until the run ends (in a notebook), or
