@@ -87,3 +87,9 @@ def test_the_sweep_page_ranks_trials_and_marks_the_best_and_the_stopped(
     curves, parallel = sweep_figures(report)
     assert len(curves.data) == len(report["rows"])
     assert parallel.data[0].type == "parcoords"
+    pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets")
+    details = RunDetails(run)
+    view = details.widget
+    details.refresh()
+    assert "<b>Trials</b>" in view.children[5].value
+    assert "best" in view.children[5].value

@@ -15,7 +15,13 @@ from runlab.widgets._snapshot import (
     take_snapshot,
     text_view,
 )
-from runlab.widgets._sweep import sweep_figures, sweep_html, sweep_of, sweep_text
+from runlab.widgets._sweep import (
+    is_sweep_run,
+    sweep_figures,
+    sweep_html,
+    sweep_of,
+    sweep_text,
+)
 
 if TYPE_CHECKING:
     from runlab.tracking import Run
@@ -135,9 +141,10 @@ class RunDetails:
                 "charts": widgets.HTML(),
                 "log": widgets.Textarea(disabled=True, layout={"width": "100%", "height": "12em"}),
                 "children": widgets.HTML(),
-                "sweep": widgets.HTML(),
-                "sweep_charts": widgets.Output(),
             }
+            if is_sweep_run(self.run):
+                self._parts["sweep"] = widgets.HTML()
+                self._parts["sweep_charts"] = widgets.Output()
             self._widget = widgets.VBox(list(self._parts.values()))
             if self.snapshot is not None:
                 self._update(self.snapshot)
@@ -159,8 +166,10 @@ class RunDetails:
 
     def _update_sweep(self) -> None:
         """For a sweep's run: the trials table and the two charts (plotly, when installed)."""
+        if self._parts is None or "sweep" not in self._parts:
+            return
         report = sweep_of(self.run)
-        if report is None or self._parts is None:
+        if report is None:
             return
         self._parts["sweep"].value = sweep_html(report)
         try:

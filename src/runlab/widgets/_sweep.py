@@ -13,12 +13,17 @@ from runlab.entities.run_layout import SWEEP_KEY
 if TYPE_CHECKING:
     from runlab.tracking import Run
 
-__all__ = ["sweep_figures", "sweep_html", "sweep_of", "sweep_text"]
+__all__ = ["is_sweep_run", "sweep_figures", "sweep_html", "sweep_of", "sweep_text"]
+
+
+def is_sweep_run(run: Run) -> bool:
+    """Whether ``run`` is a sweep's parent run."""
+    return SWEEP_KEY in run.get_properties()
 
 
 def sweep_of(run: Run) -> dict[str, Any] | None:
     """The sweep report of ``run``, or None when it is not a sweep's run."""
-    if SWEEP_KEY not in run.get_properties():
+    if not is_sweep_run(run):
         return None
     from runlab.sweeps import HyperDriveRun
     from runlab.sweeps.report import sweep_report
