@@ -18,7 +18,8 @@ Cases (each in a fresh interpreter, so nothing is warm that the case would not w
 * ``runlab-local``: a runlab sweep (``HyperDriveConfig``, random sampling) on the local
   target: the wall time is the parent run's start to end, each trial a child run with its
   snapshot, log, metrics and state.
-* ``runlab-ray``: a runlab sweep on a Ray cluster (not implemented yet: reported as such).
+* ``runlab-ray``: the same on a Ray cluster runlab starts on this machine (one node up
+  before the sweep, deleted after): trials on the controller's warm Ray actors.
 
 The ``steady`` column (runlab only) is the same formula from the first trial's start to the
 last trial's end: the overhead once the workers are warm, without their one-time imports.
@@ -147,8 +148,38 @@ def case_tune(trials: int, concurrency: int, work_s: float, reuse: bool) -> dict
     return _figures("tune-reuse" if reuse else "tune-default", wall, works, concurrency)
 
 
-def case_runlab_local(trials: int, concurrency: int, work_s: float) -> dict[str, Any]:
-    from runlab import Experiment, Workspace
+def case_runlab(trials: int, concurrency: int, work_s: float, ray: bool) -> dict[str, Any]:
+    from runlab import Workspace
+
+    folder = Path(tempfile.mkdtemp(prefix="runlab-sweep-bench-"))
+    os.environ["RUNLAB_JOB_ROOT"] = str(folder / "jobs")
+    source = folder / "src"
+    source.mkdir()
+    (source / "train.py").write_text(textwrap.dedent(TRIAL_SCRIPT))
+    workspace = Workspace.create("bench", path=str(folder / "ws"), exist_ok=True)
+    target = "local"
+    cluster = None
+    if ray:
+        from runlab.compute.ray import RayCompute
+
+        # One node up before the sweep starts (its start is the cluster's, not the sweep's).
+        provisioning = RayCompute.provisioning_configuration(
+            "STANDARD_D2_V2", min_nodes=1, max_nodes=2, idle_seconds_before_scaledown=30
+        )
+        cluster = RayCompute.create(workspace, "bench-cluster", provisioning)
+        cluster.wait_for_completion()
+        target = "bench-cluster"
+    try:
+        return _sweep(workspace, source, target, trials, concurrency, work_s)
+    finally:
+        if cluster is not None:
+            cluster.delete()
+
+
+def _sweep(
+    workspace: Any, source: Path, target: str, trials: int, concurrency: int, work_s: float
+) -> dict[str, Any]:
+    from runlab import Experiment
     from runlab.jobs import ScriptRunConfig
     from runlab.sweeps import (
         HyperDriveConfig,
@@ -157,14 +188,10 @@ def case_runlab_local(trials: int, concurrency: int, work_s: float) -> dict[str,
         uniform,
     )
 
-    folder = Path(tempfile.mkdtemp(prefix="runlab-sweep-bench-"))
-    os.environ["RUNLAB_JOB_ROOT"] = str(folder / "jobs")
-    source = folder / "src"
-    source.mkdir()
-    (source / "train.py").write_text(textwrap.dedent(TRIAL_SCRIPT))
-    workspace = Workspace.create("bench", path=str(folder / "ws"), exist_ok=True)
     config = HyperDriveConfig(
-        run_config=ScriptRunConfig(source, "train.py", arguments=["--work", work_s]),
+        run_config=ScriptRunConfig(
+            source, "train.py", arguments=["--work", work_s], compute_target=target
+        ),
         hyperparameter_sampling=RandomParameterSampling({"--x": uniform(0, 1)}, seed=0),
         primary_metric_name="score",
         primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
@@ -179,7 +206,8 @@ def case_runlab_local(trials: int, concurrency: int, work_s: float) -> dict[str,
     statuses = {child.get_status() for child in run.get_children()}
     if statuses != {"Completed"} or len(works) != trials:
         raise SystemExit(f"the sweep did not complete every trial: {statuses}, {len(works)}")
-    figures = _figures("runlab-local", wall, works, concurrency)
+    case = "runlab-local" if target == "local" else "runlab-ray"
+    figures = _figures(case, wall, works, concurrency)
     # Also without the warm-up (the workers' imports): the first trial's start to the last end.
     children = [child._refresh() for child in run.get_children()]
     first = min(child.start_time or 0 for child in children)
@@ -194,9 +222,7 @@ def run_case(case: str, trials: int, concurrency: int, work_s: float) -> dict[st
         return case_optuna(trials, concurrency, work_s)
     if case in ("tune-default", "tune-reuse"):
         return case_tune(trials, concurrency, work_s, reuse=case == "tune-reuse")
-    if case == "runlab-local":
-        return case_runlab_local(trials, concurrency, work_s)
-    return {"case": case, "error": "not implemented: runlab sweeps run on the local target only"}
+    return case_runlab(trials, concurrency, work_s, ray=case == "runlab-ray")
 
 
 # -- the table ----------------------------------------------------------------------------------

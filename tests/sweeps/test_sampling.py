@@ -33,6 +33,7 @@ from runlab.sweeps import (
     uniform,
 )
 from runlab.sweeps.arguments import with_parameters
+from runlab.sweeps.controller import sweep_folder
 from runlab.sweeps.expressions import expression_from_dict
 from runlab.sweeps.sampling import sampling_from_dict
 
@@ -153,3 +154,40 @@ def test_bayesian_finds_a_better_value_than_random_with_the_same_budget(
     wins = sum(b < r for b, r in zip(bayesian, random, strict=True))
     assert wins >= 2, (bayesian, random)
     assert statistics.fmean(bayesian) < statistics.fmean(random), (bayesian, random)
+
+
+def test_resume_from_warm_starts_from_an_earlier_sweep(
+    experiment: Experiment, source: Callable[[str], Path]
+) -> None:
+    from runlab.errors import NotFoundError
+
+    folder = source(QUADRATIC)
+
+    def config(seed: int, resume_from: object = None) -> HyperDriveConfig:
+        return HyperDriveConfig(
+            run_config=ScriptRunConfig(folder, "train.py"),
+            hyperparameter_sampling=BayesianParameterSampling(
+                {"--x": uniform(-2, 2), "--y": uniform(-2, 2)}, seed=seed
+            ),
+            primary_metric_name="loss",
+            primary_metric_goal=PrimaryMetricGoal.MINIMIZE,
+            max_total_runs=4,
+            max_concurrent_runs=2,
+            resume_from=resume_from,
+        )
+
+    with pytest.raises(NotFoundError):
+        experiment.submit(config(1, resume_from="no-such-sweep"))
+    first = experiment.submit(config(1))
+    assert first.wait_for_completion()["status"] == "Completed"
+    second = experiment.submit(config(2, resume_from=first))
+    assert second.wait_for_completion()["status"] == "Completed"
+    assert len(list(second.get_children())) == 4  # the earlier trials are not counted
+    rows = first.get_children_sorted_by_primary_metric() + (
+        second.get_children_sorted_by_primary_metric()
+    )
+    best_of_both = min(rows, key=lambda row: row["best_primary_metric"])["run_id"]
+    best = second.get_best_run_by_primary_metric()
+    assert best is not None and best.id == best_of_both
+    log = (sweep_folder() / f"{second.id}.controller.log").read_text()
+    assert f"warm start from {first.id}: 4 trials" in log

@@ -400,6 +400,7 @@ class SweepController:
         this sweep's trials."""
         if isinstance(self.sampling, GridParameterSampling):
             return
+        told = 0
         for record in self.store.search_runs(parent_run_id=sweep_run_id):
             info = json.loads(record.properties.get(TRIAL_KEY, "null") or "null")
             if not isinstance(info, dict) or not record.status.is_terminal:
@@ -410,6 +411,8 @@ class SweepController:
             trial = Trial(record.run_id, 0, raw, ended=True, curve=self._curve(record.run_id))
             with contextlib.suppress(ValueError, TypeError):  # outside this sweep's space
                 self._tell(trial, record.status)
+                told += 1
+        print(f"runlab: warm start from {sweep_run_id}: {told} trials", flush=True)
 
     def _make_pool(self) -> TrialPool:
         target = self.parent_properties.get(COMPUTE_KEY, "local")

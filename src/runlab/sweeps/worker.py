@@ -48,7 +48,7 @@ from runlab.entities.run_layout import ARGUMENTS_KEY
 from runlab.errors import InvalidStateError, RunlabError
 from runlab.jobs.arguments import DATA_MARKER, named_parameters
 from runlab.jobs.entry import LOG_UPLOAD_INTERVAL_S, STDERR_TAIL_LINES, LogUploader
-from runlab.tracking import Run, Workspace
+from runlab.tracking import Experiment, Run, Workspace
 from runlab.tracking.run import ENV_RUN_ID, ENV_WORKSPACE, set_context_run
 
 __all__ = ["TrialWorker", "main", "preload_imports"]
@@ -95,6 +95,7 @@ class TrialWorker:
         self.source = self.folder / "source"
         restore_snapshot(self.workspace.artifacts, setup["snapshot_id"], self.source)
         self._data: dict[str, str] = {}
+        self._experiments: dict[str, Experiment] = {}
         preload_imports(self.source / self.script)
 
     def close(self) -> None:
@@ -135,7 +136,12 @@ class TrialWorker:
         exit_code = 1
         try:
             resolved = self._resolve(arguments)
-            run = Run.get(self.workspace, run_id)
+            record = store.get_run(run_id)
+            experiment = self._experiments.get(record.experiment_name)
+            if experiment is None:
+                experiment = Experiment(self.workspace, record.experiment_name)
+                self._experiments[record.experiment_name] = experiment
+            run = Run(experiment, run_id, _record=record)
             run.add_properties(
                 {ARGUMENTS_KEY: json.dumps(resolved)}
                 | {param_key(name): value for name, value in named_parameters(resolved).items()}

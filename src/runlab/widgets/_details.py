@@ -25,6 +25,13 @@ from runlab.widgets._snapshot import (
     take_snapshot,
     text_view,
 )
+from runlab.widgets._sweep import (
+    is_sweep_run,
+    sweep_figures,
+    sweep_html,
+    sweep_of,
+    sweep_text,
+)
 
 if TYPE_CHECKING:
     from runlab.tracking import Run
@@ -114,17 +121,12 @@ class RunDetails:
             }
             self._parts["log_picker"].observe(self._pick_log, names="value")
             parts = self._parts
-            self._widget = widgets.VBox(
-                [
-                    parts["header"],
-                    parts["info"],
-                    parts["metrics"],
-                    parts["charts"],
-                    parts["log_picker"],
-                    parts["log"],
-                    parts["children"],
-                ]
-            )
+            shown = ["header", "info", "metrics", "charts", "log_picker", "log", "children"]
+            if is_sweep_run(self.run):
+                parts["sweep"] = widgets.HTML()
+                parts["sweep_charts"] = widgets.Output()
+                shown += ["sweep", "sweep_charts"]
+            self._widget = widgets.VBox([parts[name] for name in shown])
             if self.snapshot is not None:
                 self._update(self.snapshot)
         return self._widget
@@ -152,6 +154,7 @@ class RunDetails:
         self._parts["log"].layout.display = "" if snapshot.logs else "none"
         if picker.value in (None, DRIVER_LOG):
             self._parts["log"].value = snapshot.log_tail
+        self._update_sweep()
 
     def _pick_log(self, change: dict[str, Any]) -> None:
         """Show the tail of the log just picked (the driver log follows the refreshes)."""
@@ -176,6 +179,26 @@ class RunDetails:
         bundle = {"text/html": self.static_html(), "text/plain": text_view(self.snapshot)}
         self._handle.update(bundle, raw=True)
 
+    def _update_sweep(self) -> None:
+        """For a sweep's run: the trials table and the two charts (plotly, when installed)."""
+        if self._parts is None or "sweep" not in self._parts:
+            return
+        report = sweep_of(self.run)
+        if report is None:
+            return
+        self._parts["sweep"].value = sweep_html(report)
+        try:
+            figures = sweep_figures(report)
+        except ImportError:
+            return
+        output = self._parts["sweep_charts"]
+        output.clear_output(wait=True)
+        with output:
+            from IPython.display import display
+
+            for figure in figures:
+                display(figure)  # type: ignore[no-untyped-call]
+
     def refresh(self) -> RunSnapshot:
         """Read the run again and update the view (when it was built).
 
@@ -188,8 +211,10 @@ class RunDetails:
         return snapshot
 
     def text(self) -> str:
-        """The text view of the run now."""
-        return text_view(self.refresh())
+        """The text view of the run now (for a sweep, with its trials ranked)."""
+        view = text_view(self.refresh())
+        report = sweep_of(self.run)
+        return view if report is None else view + sweep_text(report)
 
     def show(self) -> None:
         """Display the view and keep it current until the run ends (in a notebook), or

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from runlab.server.ui import data, lineage_pages, pages, services_page
+from runlab.server.ui import data, lineage_pages, pages, services_page, sweep_page
 from runlab.server.ui._auth import LoginNeededError
 from runlab.server.ui._render import render
 
@@ -27,6 +27,7 @@ async def _login_form(_request: Request, error: Exception) -> Response:
 def install_ui(app: FastAPI) -> None:
     """Serve the web UI from ``app``: its pages, data, files and the redirect from ``/``."""
     app.include_router(pages.router)
+    app.include_router(sweep_page.router)
     app.include_router(data.router)
     app.include_router(services_page.router)
     app.include_router(lineage_pages.router)
