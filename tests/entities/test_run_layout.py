@@ -39,9 +39,10 @@ LAYOUT_MODULE = Path(run_layout.__file__)
 # artifact stores, not where a run keeps its files.
 NOT_RUN_CODE = (PACKAGE / "testing",)
 # Where a word that is also a folder name or a key means something else: the command
-# `runlab run logs`, the images of an IDX data file, the module runlab.compute loaded lazily.
+# `runlab run logs` and `runlab service logs`, the images of an IDX data file, the module runlab.compute loaded lazily.
 ALLOWED = {
     ("cli/jobs.py", LOGS_DIR),
+    ("cli/service.py", LOGS_DIR),
     ("datasets/_idx.py", IMAGES_DIR),
     ("__init__.py", COMPUTE_KEY),
 }
