@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from webservice_helpers import register, write_score
 
-from conftest import register, write_score
 from helpers import eventually
 from runlab import Model, Workspace
 from runlab.compute.processes import kill, process_alive

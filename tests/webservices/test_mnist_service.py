@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from webservice_helpers import SCORE_PY, write_score
 
-from conftest import SCORE_PY, write_score
 from runlab import Model, Workspace
 from runlab.datasets import mnist
 from runlab.serving import InferenceConfig, LocalWebservice
