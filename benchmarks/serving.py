@@ -123,9 +123,13 @@ def wait_answering(url: str, process: subprocess.Popen[bytes] | None, timeout_s:
 
 
 @contextlib.contextmanager
-def runlab_service(folder: Path, model: Any) -> Iterator[tuple[str, float]]:
-    """A runlab local service; yields (scoring URI, deploy-to-Healthy seconds)."""
+def runlab_service(
+    folder: Path, model: Any, packages: list[str] | None = None
+) -> Iterator[tuple[str, float]]:
+    """A runlab local service; yields (scoring URI, deploy-to-Healthy seconds). With
+    ``packages`` it runs in an environment built with uv (time it once it is cached)."""
     from runlab import Model, Workspace
+    from runlab.environments import Environment
     from runlab.serving import InferenceConfig, LocalWebservice
 
     os.environ["RUNLAB_SERVICE_ROOT"] = str(folder / "services")
@@ -140,7 +144,11 @@ def runlab_service(folder: Path, model: Any) -> Iterator[tuple[str, float]]:
         workspace,
         "digits-bench",
         [registered],
-        InferenceConfig("score.py", source_directory=source),
+        InferenceConfig(
+            "score.py",
+            environment=Environment("bench", pip_packages=packages) if packages else None,
+            source_directory=source,
+        ),
         LocalWebservice.deploy_configuration(),
     )
     service.wait_for_deployment()
@@ -247,6 +255,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--rounds", type=int, default=5, help="turns per cell and server")
     parser.add_argument("--no-mlflow", action="store_true", help="leave MLflow out")
+    parser.add_argument(
+        "--built-env",
+        action="store_true",
+        help="serve runlab's service from a uv-built environment (scikit-learn, numpy),"
+        " as a deployment with an Environment does; the cache is RUNLAB_ENV_CACHE's",
+    )
     args = parser.parse_args()
 
     from sklearn.datasets import load_digits
@@ -258,7 +272,9 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one uvicorn worker each")
 
     servers: dict[str, Callable[[Path], Any]] = {
-        "runlab": lambda folder: runlab_service(folder, model),
+        "runlab": lambda folder: runlab_service(
+            folder, model, ["scikit-learn", "numpy"] if args.built_env else None
+        ),
         "bare": lambda folder: bare_app(folder, model),
     }
     if args.no_mlflow:

@@ -8,6 +8,8 @@ import sys
 import runlab
 
 EXPECTED = [
+    "AciWebservice",
+    "AksWebservice",
     "AlreadyExistsError",
     "BackendError",
     "ComputeTarget",
@@ -15,9 +17,11 @@ EXPECTED = [
     "Environment",
     "Estimator",
     "Experiment",
+    "InferenceConfig",
     "InvalidStateError",
     "JobFailedError",
     "LocalCompute",
+    "LocalWebservice",
     "Model",
     "NotFoundError",
     "OfflineRun",
@@ -27,6 +31,7 @@ EXPECTED = [
     "RunlabError",
     "ScriptRunConfig",
     "ValidationError",
+    "Webservice",
     "Workspace",
     "__version__",
 ]

@@ -38,10 +38,12 @@ LAYOUT_MODULE = Path(run_layout.__file__)
 # The contract suites store files under made-up keys such as "runs/r1/a.txt": they test the
 # artifact stores, not where a run keeps its files.
 NOT_RUN_CODE = (PACKAGE / "testing",)
-# Where a word that is also a folder name or a key means something else: the command
-# `runlab run logs`, the images of an IDX data file, the module runlab.compute loaded lazily.
+# Where a word that is also a folder name or a key means something else: the commands
+# `runlab run logs` and `runlab service logs`, the images of an IDX data file, the module
+# runlab.compute loaded lazily.
 ALLOWED = {
     ("cli/jobs.py", LOGS_DIR),
+    ("cli/service.py", LOGS_DIR),
     ("datasets/_idx.py", IMAGES_DIR),
     ("__init__.py", COMPUTE_KEY),
     ("server/mlflow/runs.py", OUTPUTS_DIR),  # MLflow's Run message has a field "outputs"

@@ -23,6 +23,7 @@ from runlab.errors import (
     AccessDeniedError,
     AlreadyExistsError,
     BackendError,
+    DeploymentFailedError,
     InvalidStateError,
     JobFailedError,
     NotFoundError,
@@ -57,6 +58,7 @@ ERROR_STATUSES: dict[type[RunlabError], int] = {
     AlreadyExistsError: 409,
     InvalidStateError: 409,
     JobFailedError: 409,
+    DeploymentFailedError: 409,
     BackendError: 503,
     RunlabError: 500,
 }

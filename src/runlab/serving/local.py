@@ -7,6 +7,7 @@ Each service has a folder of its own (under :func:`service_root`)::
         keys.json       the keys, when authentication is on (0600)
         generation      the generation that should serve (a number; update() raises it)
         service.log     the supervisor's lines and the scoring processes' output
+        launcher.json   the supervisor's pid, as the deployer started it
         gen-<n>/        one deployed version: spec.json, models/, models.json, src/
 
 :mod:`runlab.serving.supervisor` runs detached (its own process group), binds the listening
@@ -57,6 +58,7 @@ SERVICE_FILE = "service.json"
 KEYS_FILE = "keys.json"
 GENERATION_FILE = "generation"
 LOG_FILE = "service.log"
+LAUNCHER_FILE = "launcher.json"
 STOP_GRACE_S = 5.0
 LOG_TAIL_BYTES = 1024 * 1024
 _IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".runlab", "*.pyc", ".ipynb_checkpoints")
@@ -214,6 +216,10 @@ def deploy_local(
             name, state=ServiceState.FAILED, details=record.details | {"error": str(error)}
         )
         raise BackendError(f"cannot start web service {name!r}: {error}") from error
+    # Who the supervisor is, until it records itself: a supervisor that dies before that
+    # (it cannot import, or open the store) makes the service Failed, not Transitioning forever.
+    launcher = {"pid": process.pid, "pid_create_time": process_create_time(process.pid)}
+    write_atomic(service_dir / LAUNCHER_FILE, json.dumps(launcher))
     # Reap it when it ends, so a long-lived deployer collects no zombies.
     threading.Thread(target=process.wait, name="runlab-service-reaper", daemon=True).start()
     return Webservice(workspace, name, _record=record)
@@ -221,6 +227,12 @@ def deploy_local(
 
 def _supervisor_alive(details: dict[str, Any]) -> bool | None:
     """Whether the service's supervisor runs; None when it has not said who it is yet."""
+    if not isinstance(details.get("pid"), int):
+        try:
+            launcher = Path(details["service_dir"]) / LAUNCHER_FILE
+            details = details | json.loads(launcher.read_text(encoding="utf-8"))
+        except (KeyError, OSError, ValueError):
+            return None
     pid, started = details.get("pid"), details.get("pid_create_time")
     if not isinstance(pid, int):
         return None

@@ -37,6 +37,7 @@ from runlab.entities.service import ServiceState
 from runlab.errors import RunlabError
 from runlab.serving import scoring
 from runlab.serving.local import GENERATION_FILE, LOG_FILE, SERVICE_FILE
+from runlab.store import MetadataStore
 
 __all__ = ["Supervisor", "main"]
 
@@ -63,14 +64,14 @@ class Supervisor:
     """
 
     def __init__(self, service_dir: Path) -> None:
-        from runlab.tracking import Workspace
-
         self.service_dir = service_dir
         settings = json.loads((service_dir / SERVICE_FILE).read_text(encoding="utf-8"))
         self.name: str = settings["name"]
         self.host: str = settings["host"]
         self.port: int = int(settings["port"])
-        self.store = Workspace.from_dict(settings["workspace"]).store
+        self._workspace_config: dict[str, Any] = settings["workspace"]
+        self._store: MetadataStore | None = None
+        self._early: tuple[int, subprocess.Popen[bytes] | _StartFailed] | None = None
         self.log: IO[bytes] = (service_dir / LOG_FILE).open("ab")
         self.stopping = threading.Event()
         self.worker: subprocess.Popen[bytes] | None = None
@@ -80,6 +81,15 @@ class Supervisor:
         self.details: dict[str, Any] = {}
 
     # -- recording ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> MetadataStore:
+        """The workspace's store, opened on first use (after the scoring process started)."""
+        if self._store is None:
+            from runlab.tracking import Workspace
+
+            self._store = Workspace.from_dict(self._workspace_config).store
+        return self._store
 
     def say(self, message: str) -> None:
         """Write one line of the supervisor's own into the service's log."""
@@ -103,8 +113,14 @@ class Supervisor:
         """Serve until asked to stop; returns the exit status."""
         for signum in termination_signals():
             signal.signal(signum, self._on_sigterm)
-        self.details = dict(self.store.get_service(self.name).details)
         listener = self._listen()
+        # The scoring process imports and runs init() while this one opens the store.
+        first = int((self.service_dir / GENERATION_FILE).read_text(encoding="utf-8"))
+        try:
+            self._early = (first, self._spawn(first, listener))
+        except _StartFailed as failed:
+            self._early = (first, failed)
+        self.details = dict(self.store.get_service(self.name).details)
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         base = f"http://{host}:{self.port}"
         self.record(
@@ -201,29 +217,18 @@ class Supervisor:
         return str(resolved.python)
 
     def _start(self, generation: int, listener: socket.socket) -> subprocess.Popen[bytes]:
-        spec_file = self.service_dir / f"gen-{generation}" / "spec.json"
-        spec = json.loads(spec_file.read_text(encoding="utf-8"))
-        try:
-            python = self._python(spec["environment"])
-        except RunlabError as error:
-            raise _StartFailed(f"its environment: {error}") from error
-        variables = (spec["environment"] or {}).get("environment_variables", {})
-        env = os.environ | variables | spec["variables"] | {"PYTHONUNBUFFERED": "1"}
-        ready = Path(spec["ready_file"])
-        ready.unlink(missing_ok=True)
-        fd = listener.fileno()
-        try:
-            worker = subprocess.Popen(
-                [python, str(SCORING_SCRIPT), str(spec_file), str(fd)],
-                pass_fds=(fd,),
-                stdin=subprocess.DEVNULL,
-                stdout=self.log,
-                stderr=subprocess.STDOUT,
-                cwd=spec["workdir"],
-                env=env,
-            )
-        except OSError as error:
-            raise _StartFailed(f"cannot run {python}: {error}") from error
+        """A scoring process of ``generation`` that serves (the one started early, if it is
+        of that generation)."""
+        early, self._early = self._early, None
+        if early is not None and early[0] == generation:
+            if isinstance(early[1], _StartFailed):
+                raise early[1]
+            worker = early[1]
+        else:
+            if early is not None and not isinstance(early[1], _StartFailed):
+                self._stop_worker(early[1])
+            worker = self._spawn(generation, listener)
+        ready = self.service_dir / f"gen-{generation}" / "ready"
         while not ready.exists():
             if worker.poll() is not None:
                 raise _StartFailed(
@@ -234,6 +239,31 @@ class Supervisor:
                 self._stop_worker(worker)
                 raise _StartFailed("the service is being deleted")
         return worker
+
+    def _spawn(self, generation: int, listener: socket.socket) -> subprocess.Popen[bytes]:
+        """Start a scoring process of ``generation`` on ``listener``, without waiting."""
+        spec_file = self.service_dir / f"gen-{generation}" / "spec.json"
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        try:
+            python = self._python(spec["environment"])
+        except RunlabError as error:
+            raise _StartFailed(f"its environment: {error}") from error
+        variables = (spec["environment"] or {}).get("environment_variables", {})
+        env = os.environ | variables | spec["variables"] | {"PYTHONUNBUFFERED": "1"}
+        Path(spec["ready_file"]).unlink(missing_ok=True)
+        fd = listener.fileno()
+        try:
+            return subprocess.Popen(
+                [python, str(SCORING_SCRIPT), str(spec_file), str(fd)],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                cwd=spec["workdir"],
+                env=env,
+            )
+        except OSError as error:
+            raise _StartFailed(f"cannot run {python}: {error}") from error
 
     def _stop_worker(self, worker: subprocess.Popen[bytes] | None) -> None:
         """Ask a scoring process to finish its requests and end; kill it after a grace time."""

@@ -39,7 +39,7 @@ def _service_view(service: Webservice) -> dict[str, Any]:
         "restarts": record.details.get("restarts", 0),
         "error": record.details.get("error"),
         "updated_time": record.updated_time,
-        "logs": service.get_logs(num_lines=LOG_LINES),
+        "log_tail": service.get_logs(num_lines=LOG_LINES),
     }
 
 

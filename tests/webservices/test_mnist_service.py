@@ -7,13 +7,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from webservice_helpers import SCORE_PY, write_score
 
-from conftest import SCORE_PY, write_score
 from runlab import Model, Workspace
 from runlab.datasets import mnist
 from runlab.serving import InferenceConfig, LocalWebservice
 
-MNIST = Path("/work/shared/data/mnist")
+REPO = Path(__file__).resolve().parents[2]
+# ../shared beside the checkout, else the machine's.
+MNIST = next(
+    (
+        folder
+        for folder in (REPO.parent / "shared" / "data" / "mnist", Path("/work/shared/data/mnist"))
+        if folder.is_dir()
+    ),
+    REPO.parent / "shared" / "data" / "mnist",
+)
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not MNIST.is_dir(), reason=f"real MNIST is not at {MNIST}"),

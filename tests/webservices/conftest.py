@@ -3,41 +3,15 @@ entry scripts that serve it."""
 
 from __future__ import annotations
 
-import pickle
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webservice_helpers import register
 
 from runlab import Model, Workspace
 from runlab.serving import Webservice
-
-SCORE_PY = """
-import json
-import pickle
-
-import numpy as np
-
-from runlab import Model
-
-model = None
-
-
-def init():
-    global model
-    with open(Model.get_model_path("digits"), "rb") as file:
-        model = pickle.load(file)
-    print("init done", flush=True)
-
-
-def run(raw_data):
-    data = np.array(json.loads(raw_data)["data"])
-    if data.ndim != 2:
-        raise ValueError(f"data must be rows of features, not shape {data.shape}")
-    return model.predict(data).tolist()
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -60,26 +34,10 @@ def digits() -> dict[str, Any]:
     return {"model": model, "x_test": features[1200:], "y_test": labels[1200:]}
 
 
-def register(workspace: Workspace, tmp_path: Path, model: Any, tag: str = "1") -> Model:
-    """Register ``model`` as the next version of ``digits``."""
-    path = tmp_path / f"model-{tag}" / "model.pkl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pickle.dumps(model))
-    return Model.register(workspace, path, "digits", tags={"tag": tag})
-
-
 @pytest.fixture
 def digits_model(workspace: Workspace, tmp_path: Path, digits: dict[str, Any]) -> Model:
     """The digits model, registered as ``digits:1``."""
     return register(workspace, tmp_path, digits["model"])
-
-
-def write_score(folder: Path, text: str = SCORE_PY) -> Path:
-    """An entry script in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / "score.py"
-    script.write_text(textwrap.dedent(text), encoding="utf-8")
-    return script
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from webservice_helpers import register, write_score
 
-from conftest import register, write_score
 from helpers import eventually
 from runlab import Model, Workspace
 from runlab.compute.processes import kill, process_alive
@@ -251,3 +251,25 @@ def test_bad_configurations_are_refused(
     with pytest.raises(ValidationError, match="models"):
         Model.deploy(workspace, "x", [], config, LocalWebservice.deploy_configuration())
     assert Webservice.list(workspace) == []
+
+
+def test_a_supervisor_that_died_before_recording_itself_means_failed(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from runlab.compute.processes import process_create_time
+    from runlab.serving.local import LAUNCHER_FILE, LocalBackend
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    created = process_create_time(gone.pid)
+    gone.wait()
+    (tmp_path / LAUNCHER_FILE).write_text(json.dumps({"pid": gone.pid, "pid_create_time": created}))
+    record = workspace.store.create_service(
+        "early", "local", state="Transitioning", details={"service_dir": str(tmp_path)}
+    )
+    assert LocalBackend().live_state(workspace, record) == "Failed"
+    (tmp_path / LAUNCHER_FILE).unlink()  # nothing known yet: as recorded
+    assert LocalBackend().live_state(workspace, record) == "Transitioning"
+    workspace.store.delete_service("early")

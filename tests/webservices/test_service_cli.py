@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 from typer.testing import CliRunner, Result
+from webservice_helpers import write_score
 
-from conftest import write_score
 from runlab import Model, Workspace
 from runlab.cli import app
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webservice_helpers import write_score
 
-from conftest import write_score
 from runlab import Model, Workspace
 from runlab.compute.processes import process_cmdline
 from runlab.environments import Environment

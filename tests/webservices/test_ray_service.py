@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from webservice_helpers import write_score
 
-from conftest import write_score
 from helpers import eventually
 from runlab import Model, Workspace
 from runlab.compute.processes import process_cmdline
