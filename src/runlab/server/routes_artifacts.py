@@ -13,17 +13,17 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from runlab.artifacts import AppendableArtifactStore, ArtifactStore, vet_path
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server._deps import READ, WRITE, artifact_store, ok
+from runlab.server._streaming import PIECE_BYTES, stream_file
 
 __all__ = ["MAX_UPLOAD_BYTES", "RANGE_PIECE_BYTES", "router"]
 
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api", tags=["artifacts"])
 Artifacts = Annotated[ArtifactStore, Depends(artifact_store)]
 MAX_UPLOAD_BYTES = 5 * 1024**3
 """The largest file one PUT may store (5 GiB); larger bodies are refused (422)."""
-RANGE_PIECE_BYTES = 1024 * 1024
+RANGE_PIECE_BYTES = PIECE_BYTES
 """How much of a ranged read, or of an append, goes to the store at once."""
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*", re.IGNORECASE)
 
@@ -100,28 +100,14 @@ def _ranged_response(
         end = size if last is None else min(last + 1, size)
     if start >= end:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-    # The first piece is read before the answer starts, so a file deleted meanwhile is a 404.
-    head = store.get_bytes(path, start, min(start + RANGE_PIECE_BYTES, end))
-
-    def pieces() -> Iterator[bytes]:
-        yield head
-        position = start + len(head)
-        while position < end:
-            piece = store.get_bytes(path, position, min(position + RANGE_PIECE_BYTES, end))
-            if not piece:
-                return
-            yield piece
-            position += len(piece)
-
-    return StreamingResponse(
-        pieces(),
-        status_code=206,
+    return stream_file(
+        store,
+        path,
         media_type="application/octet-stream",
-        headers={
-            "Content-Range": f"bytes {start}-{end - 1}/{size}",
-            "Content-Length": str(end - start),
-            "Accept-Ranges": "bytes",
-        },
+        start=start,
+        end=end,
+        status_code=206,
+        headers={"Content-Range": f"bytes {start}-{end - 1}/{size}", "Accept-Ranges": "bytes"},
     )
 
 
