@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.entities import DRIVER_LOG
 from runlab.tracking.monitoring import read_log_from
-from runlab.widgets._figures import import_figures, metric_figure, set_points
+from runlab.widgets._figures import import_figures, metrics_figure, set_points
 from runlab.widgets._html import (
     children_html,
     header_html,
@@ -54,7 +54,7 @@ def _import_widgets() -> Any:
 
 class RunDetails:
     """A run's state, duration, parameters, tags, properties, metrics (a table, and a plotly
-    ``FigureWidget`` chart per numeric metric with axes, zoom and hover), the tail of a log
+    ``FigureWidget`` with a chart per numeric metric, axes, zoom and hover), the tail of a log
     picked among its logs, and its child runs.
 
     In a notebook, :meth:`show` displays an ipywidgets view and refreshes it from a
@@ -89,7 +89,8 @@ class RunDetails:
         self.snapshot: RunSnapshot | None = None
         self._interval = interval
         self._parts: dict[str, Any] | None = None
-        self._figures: dict[str, Any] = {}
+        self._figure: Any = None
+        self._figure_names: list[str] = []
         self._widget: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -157,17 +158,17 @@ class RunDetails:
             self._parts["log"].value = snapshot.log_tail
 
     def _update_charts(self, snapshot: RunSnapshot) -> None:
-        """Update each metric's figure in place; a new metric gets its figure added."""
+        """Update the metrics' figure in place; a new set of metrics gets a new figure."""
         assert self._parts is not None
-        for name, (steps, values) in snapshot.metrics.items():
-            figure = self._figures.get(name)
-            if figure is None:
-                self._figures[name] = metric_figure(name, steps, values)
-            else:
-                set_points(figure, steps, values)
-        box = self._parts["charts"]
-        if len(box.children) != len(self._figures):
-            box.children = tuple(self._figures.values())
+        names = list(snapshot.metrics)
+        if self._figure is not None and names == self._figure_names:
+            set_points(self._figure, snapshot.metrics)
+            return
+        if self._figure is not None:
+            self._figure.close()
+        self._figure = metrics_figure(snapshot.metrics) if names else None
+        self._figure_names = names
+        self._parts["charts"].children = () if self._figure is None else (self._figure,)
 
     def _pick_log(self, change: dict[str, Any]) -> None:
         """Show the tail of the log just picked (the driver log follows the refreshes)."""
