@@ -1,5 +1,5 @@
-"""A run's file downloaded from the web UI is streamed: read from the store a piece at a time
-with ranged reads, never whole, and arrives complete."""
+"""A run's file downloaded from the web UI or the artifact API is streamed: read from the
+store a piece at a time with ranged reads, never whole, and arrives complete."""
 
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
@@ -17,6 +17,7 @@ pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja
 
 import httpx
 
+from runlab.entities import run_file_key
 from runlab.server._streaming import PIECE_BYTES
 from runlab.tracking import Experiment, Workspace
 
@@ -55,11 +56,15 @@ def test_a_big_download_is_read_piece_by_piece_and_arrives_whole(
     assert answer.headers["content-length"] == str(len(content))
     assert answer.headers["content-disposition"] == 'attachment; filename="weights.bin"'
     assert answer.headers["x-content-type-options"] == "nosniff"
-    assert asked == [
-        (0, PIECE_BYTES),
-        (PIECE_BYTES, 2 * PIECE_BYTES),
-        (2 * PIECE_BYTES, len(content)),
-    ]
+    pieces = [(0, PIECE_BYTES), (PIECE_BYTES, 2 * PIECE_BYTES), (2 * PIECE_BYTES, len(content))]
+    assert asked == pieces
+
+    asked.clear()
+    key = run_file_key(run.id, "outputs/weights.bin")
+    api = httpx.get(f"{server_url}/api/artifacts/{key}", timeout=60)
+    assert api.status_code == 200 and api.content == content
+    assert api.headers["content-length"] == str(len(content))
+    assert asked == pieces
 
 
 def test_an_empty_file_and_a_missing_one(

@@ -3,8 +3,9 @@
 Every path passes :func:`runlab.artifacts.vet_path` before the store sees it (the store vets
 it again): a ``..`` arriving percent-encoded (``%2e%2e``) is decoded by the router first and
 refused here like any other. Bodies are streamed through a temporary file, never held in
-memory whole, and handed to the store, whose writes are atomic. A ``Range`` request is read
-from the store range by range, never copied whole first; an append sends only its bytes.
+memory whole, and handed to the store, whose writes are atomic. A download, whole or a
+``Range``, is read from the store range by range, never copied whole first; an append sends
+only its bytes.
 """
 
 from __future__ import annotations
@@ -47,17 +48,22 @@ def _remove(path: str) -> None:
 
 @router.get("/artifacts/{path:path}", dependencies=[READ])
 def get_artifact(path: str, request: Request, store: Artifacts) -> Response:
-    """The content of the file ``path`` (404 when there is none).
+    """The content of the file ``path`` (404 when there is none), streamed from the store
+    1 MiB at a time.
 
     A ``Range: bytes=...`` header with one range (``a-b``, ``a-`` or the suffix ``-n``) is
     answered 206 with that slice, read from the store range by range (1 MiB at a time), or
     416 when it starts at or past the end of the file. Other ``Range`` values (several
     ranges, a malformed one) are answered by Starlette's ``FileResponse`` over a copy of the
-    whole file, as any request without a range is.
+    whole file.
     """
     clean = vet_path(path)
     header = request.headers.get("range")
-    if header is not None and (wanted := _parse_range(header)) is not None:
+    if header is None:
+        return stream_file(
+            store, clean, media_type="application/octet-stream", headers={"Accept-Ranges": "bytes"}
+        )
+    if (wanted := _parse_range(header)) is not None:
         return _ranged_response(store, clean, wanted)
     descriptor, local = _temporary_file()
     os.close(descriptor)
