@@ -130,3 +130,28 @@ def test_a_bar_outside_a_notebook_is_rich() -> None:
     with Progress() as progress:
         assert isinstance(progress, RichProgress)
         assert not progress._notebook
+
+
+def test_the_tutorials_spinner_ends_ticked_unless_what_it_watched_failed(tmp_path: Path) -> None:
+    done = (
+        "from rich.console import Console\n"
+        "from runlab.tutorial.mnist import _spinner\n"
+        "with _spinner(Console(), 'fitting a model'):\n"
+        "    pass"
+    )
+    failed = (
+        "try:\n"
+        "    with _spinner(Console(), 'failing'):\n"
+        "        raise ValueError('no')\n"
+        "except ValueError:\n"
+        "    pass"
+    )
+
+    finished, broken = _run(tmp_path, done, failed)
+
+    (output,) = finished
+    assert output["data"]["text/plain"].startswith("✓ fitting a model 0:00:0")
+    assert "✓" in output["data"]["text/html"]
+    (output,) = broken
+    shown = output["data"]["text/plain"]
+    assert "failing" in shown and "✓" not in shown
