@@ -78,13 +78,16 @@ def test_upload_shows_its_final_progress_in_a_notebook(tmp_path: Path) -> None:
     assert html and all("3/3 files" in page for page in html)
 
 
-def test_a_transient_bar_leaves_nothing_and_a_bar_outside_a_notebook_is_rich(
+def test_a_transient_bar_ends_on_a_finished_frame_and_leaves_no_empty_output(
     tmp_path: Path,
 ) -> None:
+    # A notebook cannot drop one output without clearing the cell: the spinner's last frame
+    # stays, marked finished (its finished_text), rather than an empty output.
     transient = (
-        "from rich.progress import SpinnerColumn, TextColumn\n"
+        "from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn\n"
         "from runlab._progress import Progress\n"
-        "with Progress(SpinnerColumn(), TextColumn('fitting'), transient=True) as progress:\n"
+        "spin = SpinnerColumn(finished_text='DONE'), TextColumn('fitting'), TimeElapsedColumn()\n"
+        "with Progress(*spin, transient=True) as progress:\n"
         "    progress.add_task('fitting', total=None)\n"
         "with Progress(TextColumn('{task.description} {task.completed}/{task.total}')) as p:\n"
         "    task = p.add_task('counted', total=7)\n"
@@ -93,6 +96,62 @@ def test_a_transient_bar_leaves_nothing_and_a_bar_outside_a_notebook_is_rich(
 
     (outputs,) = _run(tmp_path, transient)
 
-    shown = _shown(outputs)
-    assert "fitting" not in shown
-    assert "counted 7/7" in shown
+    assert len(outputs) == 2, json.dumps(outputs, indent=1)
+    for output in outputs:
+        data = output.get("data", {})
+        assert data.get("text/plain", "").strip() and data.get("text/html", "").strip()
+    assert "DONE fitting" in outputs[0]["data"]["text/plain"]
+    assert "counted 7/7" in _shown(outputs[1:])
+
+
+def test_a_bar_in_a_notebook_fits_the_page_width(tmp_path: Path) -> None:
+    cell = (
+        "from rich.progress import BarColumn, TextColumn\n"
+        "from runlab._progress import Progress\n"
+        "with Progress(TextColumn('{task.description}'), BarColumn(bar_width=30)) as p:\n"
+        "    task = p.add_task('half', total=4)\n"
+        "    p.advance(task, 2)"
+    )
+
+    (outputs,) = _run(tmp_path, cell)
+
+    (page,) = [output["data"]["text/html"] for output in outputs if "data" in output]
+    # The row spans the page and the bar takes what the text leaves, at its share done.
+    assert "display:flex" in page and "width:100%" in page
+    assert "flex:1 1 auto" in page and "width:50.0%" in page
+    assert "<pre" not in page  # no fixed-width block of characters
+
+
+def test_a_bar_outside_a_notebook_is_rich() -> None:
+    from rich.progress import Progress as RichProgress
+
+    from runlab._progress import Progress
+
+    with Progress() as progress:
+        assert isinstance(progress, RichProgress)
+        assert not progress._notebook
+
+
+def test_the_tutorials_spinner_ends_ticked_unless_what_it_watched_failed(tmp_path: Path) -> None:
+    done = (
+        "from rich.console import Console\n"
+        "from runlab.tutorial.mnist import _spinner\n"
+        "with _spinner(Console(), 'fitting a model'):\n"
+        "    pass"
+    )
+    failed = (
+        "try:\n"
+        "    with _spinner(Console(), 'failing'):\n"
+        "        raise ValueError('no')\n"
+        "except ValueError:\n"
+        "    pass"
+    )
+
+    finished, broken = _run(tmp_path, done, failed)
+
+    (output,) = finished
+    assert output["data"]["text/plain"].startswith("✓ fitting a model 0:00:0")
+    assert "✓" in output["data"]["text/html"]
+    (output,) = broken
+    shown = output["data"]["text/plain"]
+    assert "failing" in shown and "✓" not in shown

@@ -96,6 +96,20 @@ def test_the_run_page_shows_every_kind_of_value(
     wait_js(page, f'() => document.querySelector("{images} img").naturalWidth === 16')
     page.locator(f"{images} input[type=range]").fill("0")
     assert (page.get_attribute(f"{images} img", "src") or "").endswith("samples_0.png")
+    # several image names: a gallery, side by side in a grid
+    gallery = page.evaluate(
+        "() => { const g = document.querySelector('#images .gallery');"
+        " return {display: getComputedStyle(g).display,"
+        " cells: Array.from(g.children).map(c => [c.dataset.name, c.offsetTop, c.offsetLeft])}; }"
+    )
+    assert gallery["display"] == "grid"
+    (first, first_top, first_left), (second, second_top, second_left) = gallery["cells"]
+    assert (first, second) == ("masks", "samples")
+    assert first_top == second_top and second_left > first_left
+    wait_js(
+        page,
+        "() => document.querySelector(\"#images [data-name='masks'] img\").naturalWidth === 16",
+    )
 
     # the log's tail, the file browser, the child run
     wait_js(page, "() => document.getElementById('log').textContent.includes('line 59999')")

@@ -109,6 +109,7 @@ def test_the_values_answer_leaves_out_the_metrics_the_page_charts(
         "images/samples_0.png",
         "images/samples_1.png",
     ]
+    assert everything["image"]["masks"]["values"] == ["images/masks_0.png"]
     skipped = httpx.get(api, params={"skip": '["weights", "loss"]'}).json()
     assert skipped["list"] == {} and skipped["row"] == everything["row"]
     bad = httpx.get(api, params={"skip": '{"a": 1}'})

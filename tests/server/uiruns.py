@@ -68,6 +68,9 @@ def every_kind_run(workspace: Workspace, folder: Path) -> Run:
         image = folder / f"sample{step}.png"
         image.write_bytes(png(16, 12, colour))
         run.log_image("samples", path=image)
+    masks = folder / "mask.png"
+    masks.write_bytes(png(16, 12, (30, 160, 30)))
+    run.log_image("masks", path=masks)
     run.upload_file("outputs/metrics.json", io.BytesIO(b'{"accuracy": 0.9, "classes": [1, 2]}'))
     run.upload_file("outputs/config.yaml", io.BytesIO(b"lr: 0.01\nlayers:\n  - 64\n  - 10\n"))
     rows = "epoch,accuracy\n" + "".join(f"{i},{i / 100}\n" for i in range(1000))

@@ -72,6 +72,13 @@ def test_a_saved_notebook_shows_the_runs_final_state_and_the_uploads_last_count(
     assert 'href="http://127.0.0.1:8765/ui/runs/nb_' in html  # the run's page in the web UI
     assert "Status: Completed" in data["text/plain"]
 
+    # the live view charted the metric in one plotly FigureWidget: its model as first shown
+    # (one point; later points went as updates), kept by nbclient
+    state = reread.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    (figure,) = [model["state"] for model in state.values() if model["model_name"] == "AnyModel"]
+    (trace,) = figure["_widget_data"]
+    assert trace["name"] == "loss" and trace["y"] == [0.987654321]
+
     progress = [output for output in reread.cells[3].outputs if output.get("data")]
     assert progress, "the upload left no progress output"
     assert all(output["data"].get("text/plain", "").strip() for output in progress)

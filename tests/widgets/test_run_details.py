@@ -50,6 +50,7 @@ def test_outside_a_notebook_show_prints_a_text_view(
 
 def test_the_widget_model_updates_after_a_new_point(run: Run) -> None:
     pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets")
+    pytest.importorskip("anywidget", reason="plotly's FigureWidget needs anywidget")
     details = RunDetails(run)
     view = details.widget
     details.refresh()
@@ -58,13 +59,26 @@ def test_the_widget_model_updates_after_a_new_point(run: Run) -> None:
     assert "<td>lr</td><td>0.001</td>" in info.value and "<td>team</td>" in info.value
     assert picker.options == ("logs/driver.log",) and picker.layout.display == ""
     assert "<td>loss</td><td>0.6</td><td>2</td>" in metrics.value
-    assert charts.value.count("<polyline") == 1  # loss; the text metric has no chart
+    (figure,) = charts.children
+    (trace,) = figure.data  # loss; the text metric has no chart
+    assert list(trace.x) == [0, 1] and list(trace.y) == [0.9, 0.6]
+    assert figure.layout.xaxis.title.text == "step" and trace.name == "loss"
+    assert [title.text for title in figure.layout.annotations] == ["loss"]
+    assert "%{y:.6g}" in trace.hovertemplate and figure.layout.yaxis.tickformat == ".4~g"
     assert log.value.endswith("line 29")
 
     run.log("loss", 0.3)
     snapshot = details.refresh()
     assert snapshot.metrics["loss"] == ([0, 1, 2], [0.9, 0.6, 0.3])
     assert "<td>loss</td><td>0.3</td><td>3</td>" in metrics.value
+    assert charts.children == (figure,)  # the same figure, its trace updated in place
+    assert list(trace.x) == [0, 1, 2] and list(trace.y) == [0.9, 0.6, 0.3]
+    run.log("accuracy", 0.5)
+    details.refresh()
+    (grown,) = charts.children  # a new metric: one figure with a chart of each
+    assert [title.text for title in grown.layout.annotations] == ["accuracy", "loss"]
+    assert [list(chart.y) for chart in grown.data] == [[0.5], [0.9, 0.6, 0.3]]
+    assert grown.layout.xaxis2.title.text == "step"
     run.complete()
     details.refresh()
     assert "Completed" in header.value

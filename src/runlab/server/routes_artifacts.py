@@ -3,8 +3,9 @@
 Every path passes :func:`runlab.artifacts.vet_path` before the store sees it (the store vets
 it again): a ``..`` arriving percent-encoded (``%2e%2e``) is decoded by the router first and
 refused here like any other. Bodies are streamed through a temporary file, never held in
-memory whole, and handed to the store, whose writes are atomic. A ``Range`` request is read
-from the store range by range, never copied whole first; an append sends only its bytes.
+memory whole, and handed to the store, whose writes are atomic. A download, whole or a
+``Range``, is read from the store range by range, never copied whole first; an append sends
+only its bytes.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from runlab.artifacts import AppendableArtifactStore, ArtifactStore, vet_path
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server._deps import READ, WRITE, artifact_store, ok
+from runlab.server._streaming import PIECE_BYTES, stream_file
 
 __all__ = ["MAX_UPLOAD_BYTES", "RANGE_PIECE_BYTES", "router"]
 
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api", tags=["artifacts"])
 Artifacts = Annotated[ArtifactStore, Depends(artifact_store)]
 MAX_UPLOAD_BYTES = 5 * 1024**3
 """The largest file one PUT may store (5 GiB); larger bodies are refused (422)."""
-RANGE_PIECE_BYTES = 1024 * 1024
+RANGE_PIECE_BYTES = PIECE_BYTES
 """How much of a ranged read, or of an append, goes to the store at once."""
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*", re.IGNORECASE)
 
@@ -47,17 +48,22 @@ def _remove(path: str) -> None:
 
 @router.get("/artifacts/{path:path}", dependencies=[READ])
 def get_artifact(path: str, request: Request, store: Artifacts) -> Response:
-    """The content of the file ``path`` (404 when there is none).
+    """The content of the file ``path`` (404 when there is none), streamed from the store
+    1 MiB at a time.
 
     A ``Range: bytes=...`` header with one range (``a-b``, ``a-`` or the suffix ``-n``) is
     answered 206 with that slice, read from the store range by range (1 MiB at a time), or
     416 when it starts at or past the end of the file. Other ``Range`` values (several
     ranges, a malformed one) are answered by Starlette's ``FileResponse`` over a copy of the
-    whole file, as any request without a range is.
+    whole file.
     """
     clean = vet_path(path)
     header = request.headers.get("range")
-    if header is not None and (wanted := _parse_range(header)) is not None:
+    if header is None:
+        return stream_file(
+            store, clean, media_type="application/octet-stream", headers={"Accept-Ranges": "bytes"}
+        )
+    if (wanted := _parse_range(header)) is not None:
         return _ranged_response(store, clean, wanted)
     descriptor, local = _temporary_file()
     os.close(descriptor)
@@ -100,28 +106,14 @@ def _ranged_response(
         end = size if last is None else min(last + 1, size)
     if start >= end:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-    # The first piece is read before the answer starts, so a file deleted meanwhile is a 404.
-    head = store.get_bytes(path, start, min(start + RANGE_PIECE_BYTES, end))
-
-    def pieces() -> Iterator[bytes]:
-        yield head
-        position = start + len(head)
-        while position < end:
-            piece = store.get_bytes(path, position, min(position + RANGE_PIECE_BYTES, end))
-            if not piece:
-                return
-            yield piece
-            position += len(piece)
-
-    return StreamingResponse(
-        pieces(),
-        status_code=206,
+    return stream_file(
+        store,
+        path,
         media_type="application/octet-stream",
-        headers={
-            "Content-Range": f"bytes {start}-{end - 1}/{size}",
-            "Content-Length": str(end - start),
-            "Accept-Ranges": "bytes",
-        },
+        start=start,
+        end=end,
+        status_code=206,
+        headers={"Content-Range": f"bytes {start}-{end - 1}/{size}", "Accept-Ranges": "bytes"},
     )
 
 

@@ -451,7 +451,11 @@ def _say(out: Console, line: str) -> None:
 @contextmanager
 def _spinner(out: Console, what: str) -> Iterator[None]:
     progress = Progress(
-        SpinnerColumn(), TextColumn(what), TimeElapsedColumn(), console=out, transient=True
+        SpinnerColumn(finished_text="✓"),
+        TextColumn(what),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
     )
     with progress:
         progress.add_task(what, total=None)

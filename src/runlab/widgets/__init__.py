@@ -1,7 +1,8 @@
 """Layer 3: the notebook widget. ``RunDetails(run).show()`` shows a run and refreshes
 itself until the run ends; outside a notebook it prints a text view.
 
-ipywidgets is imported only when a widget is built (``pip install ipywidgets``).
+ipywidgets, plotly and anywidget (its charts are plotly ``FigureWidget``s) are imported only
+when a widget is built (``pip install 'runlab[notebook]'``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.entities import DRIVER_LOG
 from runlab.tracking.monitoring import read_log_from
+from runlab.widgets._figures import import_figures, metrics_figure, set_points
 from runlab.widgets._html import (
-    charts_html,
     children_html,
     header_html,
     info_html,
@@ -60,8 +60,9 @@ def _import_widgets() -> Any:
 
 
 class RunDetails:
-    """A run's state, duration, parameters, tags, properties, metrics (table and charts with
-    axes and hover), the tail of a log picked among its logs, and its child runs.
+    """A run's state, duration, parameters, tags, properties, metrics (a table, and a plotly
+    ``FigureWidget`` with a chart per numeric metric, axes, zoom and hover), the tail of a log
+    picked among its logs, and its child runs.
 
     In a notebook, :meth:`show` displays an ipywidgets view and refreshes it from a
     background thread: every 5 s at first, easing to every 60 s over an hour, until the run
@@ -95,6 +96,8 @@ class RunDetails:
         self.snapshot: RunSnapshot | None = None
         self._interval = interval
         self._parts: dict[str, Any] | None = None
+        self._figure: Any = None
+        self._figure_names: list[str] = []
         self._widget: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,14 +107,15 @@ class RunDetails:
         """The ipywidgets view (a ``VBox``), built on first use.
 
         Raises:
-            ImportError: ipywidgets is not installed.
+            ImportError: ipywidgets, plotly (6 or later) or anywidget is not installed.
         """
         if self._widget is None:
             widgets = _import_widgets()
+            import_figures()
             self._parts = {
                 "header": widgets.HTML(),
                 "metrics": widgets.HTML(),
-                "charts": widgets.HTML(),
+                "charts": widgets.Box(layout={"flex_flow": "row wrap"}),
                 "log": widgets.Textarea(disabled=True, layout={"width": "100%", "height": "12em"}),
                 "children": widgets.HTML(),
                 "info": widgets.HTML(),
@@ -137,7 +141,7 @@ class RunDetails:
         self._parts["header"].value = header_html(snapshot, self.ui_url)
         self._parts["info"].value = info_html(snapshot)
         self._parts["metrics"].value = metrics_html(snapshot)
-        self._parts["charts"].value = charts_html(snapshot)
+        self._update_charts(snapshot)
         self._parts["children"].value = children_html(snapshot)
         picker = self._parts["log_picker"]
         if list(picker.options) != snapshot.logs:
@@ -155,6 +159,19 @@ class RunDetails:
         if picker.value in (None, DRIVER_LOG):
             self._parts["log"].value = snapshot.log_tail
         self._update_sweep()
+
+    def _update_charts(self, snapshot: RunSnapshot) -> None:
+        """Update the metrics' figure in place; a new set of metrics gets a new figure."""
+        assert self._parts is not None
+        names = list(snapshot.metrics)
+        if self._figure is not None and names == self._figure_names:
+            set_points(self._figure, snapshot.metrics)
+            return
+        if self._figure is not None:
+            self._figure.close()
+        self._figure = metrics_figure(snapshot.metrics) if names else None
+        self._figure_names = names
+        self._parts["charts"].children = () if self._figure is None else (self._figure,)
 
     def _pick_log(self, change: dict[str, Any]) -> None:
         """Show the tail of the log just picked (the driver log follows the refreshes)."""

@@ -21,6 +21,7 @@ from runlab.artifacts import vet_path
 from runlab.entities import DRIVER_LOG, RunRecord, run_file_key
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server._deps import ok
+from runlab.server._streaming import stream_file
 from runlab.server.ui import previews, run_values, series, views
 from runlab.server.ui._auth import check_reader, check_reader_json
 from runlab.server.ui._render import SAFE_HEADERS
@@ -164,7 +165,7 @@ def download_file(request: Request, run_id: str, name: str) -> Response:
     """The run's file ``name``, as a download (never shown by the browser itself)."""
     if (answer := check_reader(request)) is not None:
         return answer
-    data = request.app.state.workspace.artifacts.get_bytes(_file_key(request, run_id, name))
+    key = _file_key(request, run_id, name)
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     filename = os.path.basename(name).replace('"', "").replace("\\", "")
     headers = {
@@ -172,7 +173,8 @@ def download_file(request: Request, run_id: str, name: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    return Response(data, media_type=media_type, headers=headers)
+    artifacts = request.app.state.workspace.artifacts
+    return stream_file(artifacts, key, media_type=media_type, headers=headers)
 
 
 @router.get("/runs/{run_id}/images/{name:path}")
@@ -187,13 +189,14 @@ def inline_image(request: Request, run_id: str, name: str) -> Response:
             f"{name!r} is not shown inline (only {', '.join(previews.IMAGE_TYPES)} are):"
             " download it instead"
         )
-    data = request.app.state.workspace.artifacts.get_bytes(_file_key(request, run_id, name))
+    key = _file_key(request, run_id, name)
     headers = {
         **SAFE_HEADERS,
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=60",
     }
-    return Response(data, media_type=media_type, headers=headers)
+    artifacts = request.app.state.workspace.artifacts
+    return stream_file(artifacts, key, media_type=media_type, headers=headers)
 
 
 def plotly_js_path() -> Path | None:

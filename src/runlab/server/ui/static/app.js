@@ -233,9 +233,11 @@ var runlab = (function () {
     var names = Object.keys(images);
     if (!names.length) { return; }
     var box = section(container, "images", "Images");
+    var gallery = el("div", null, "gallery");  // one cell per image name, as many across as fit
+    box.appendChild(gallery);
     names.forEach(function (name) {
       var entry = images[name];
-      var node = item(box, name, "image");
+      var node = item(gallery, name, "image");
       var figure = el("figure", null, "image");
       var image = el("img");
       var caption = el("figcaption");
