@@ -51,6 +51,11 @@ READING_POSTS = {
     "/api/runs/count",
     "/api/runs/last-metric-values",
     "/api/models/search",
+    # MLflow's searches are POSTs too (its REST API's own choice).
+    "/api/2.0/mlflow/experiments/search",
+    "/api/2.0/mlflow/runs/search",
+    "/api/2.0/mlflow/logged-models/search",
+    "/api/2.0/mlflow/registered-models/get-latest-versions",
 }
 """POST operations that only read (their filters are structured): a read token may."""
 CANARY = b"written before the fuzzing; nobody may change it"
