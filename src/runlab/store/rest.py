@@ -20,6 +20,7 @@ from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
 from runlab.store._http import ServerClient, http_timeout, json_object, segment, server_client
+from runlab.store._rest_models import RestLoggedModelStore, RestRegisteredModelStore
 from runlab.store._rest_services import RestServiceStore
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
 from runlab.store.common import str_list
@@ -54,7 +55,9 @@ def _environment_version(version: object) -> str:
     return str(version)
 
 
-class RestMetadataStore(RestServiceStore, MetadataStore):
+class RestMetadataStore(
+    RestServiceStore, RestRegisteredModelStore, RestLoggedModelStore, MetadataStore
+):
     """A :class:`MetadataStore` that is a client of a runlab server.
 
     Args:
