@@ -69,6 +69,26 @@ def test_nan_and_infinities_travel_as_strings(client: TestClient, workspace: Wor
     assert stored.timestamps[3] == pytest.approx(1_700_000_000.003)
 
 
+def test_latest_metrics_carry_the_last_points_timestamps(client: TestClient) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    metrics = [
+        {"key": "loss", "value": 0.5, "timestamp": 1_700_000_001_000, "step": 0},
+        {"key": "loss", "value": 0.25, "timestamp": 1_700_000_009_123, "step": 4},
+        {"key": "acc", "value": 0.75, "timestamp": 1_700_000_002_456, "step": 1},
+    ]
+    client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics})
+    got = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["data"]
+    assert got["metrics"] == [
+        {"key": "acc", "value": 0.75, "timestamp": 1_700_000_002_456, "step": 1},
+        {"key": "loss", "value": 0.25, "timestamp": 1_700_000_009_123, "step": 4},
+    ]
+    experiment_id = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"][
+        "experiment_id"
+    ]
+    found = client.post(f"{API}/runs/search", json={"experiment_ids": [experiment_id]}).json()
+    assert found["runs"][0]["data"]["metrics"] == got["metrics"]
+
+
 def test_history_pages(client: TestClient) -> None:
     run_id = _run(client)["info"]["run_id"]
     metrics = [{"key": "m", "value": i, "timestamp": 1, "step": i} for i in range(7)]

@@ -63,19 +63,22 @@ def artifact_uri(run_id: str) -> str:
 
 
 def _latest_metrics(ctx: Context, records: Sequence[RunRecord]) -> dict[str, list[dict[str, Any]]]:
-    """Each run's metrics at their last step, read with one query per run and one for all
-    values."""
+    """Each run's metrics at their last point (value, step and when it was logged), read with
+    one query per run and one for all points."""
     steps = {record.run_id: ctx.store.get_last_steps(record.run_id) for record in records}
     names = sorted({name for by_name in steps.values() for name in by_name})
-    values = ctx.store.get_last_metric_values(list(steps), names) if names else {}
+    points = ctx.store.get_last_metric_points(list(steps), names) if names else {}
     latest: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        stamp = to_ms(record.start_time or record.created_time)
-        last = values.get(record.run_id, {})
+        last = points.get(record.run_id, {})
         latest[record.run_id] = [
-            {"key": name, "value": number_to_wire(last[name]), "timestamp": stamp, "step": step}
-            for name, step in sorted(steps[record.run_id].items())
-            if name in last
+            {
+                "key": name,
+                "value": number_to_wire(point.value),
+                "timestamp": to_ms(point.timestamp),
+                "step": point.step,
+            }
+            for name, point in sorted(last.items())
         ]
     return latest
 
