@@ -162,8 +162,9 @@ def _envelope(
 
 
 def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Select[Any]:
-    """Rows (run_id, name, kind, number, text, step, timestamp): the last point of each wanted metric of each
-    existing run of ``run_ids``, with kind None where the run never logged that name.
+    """Rows (run_id, name, kind, number, text, step, timestamp): the last point of each wanted
+    metric of each existing run of ``run_ids``, with kind None where the run never logged
+    that name.
 
     For each (run, name) pair a correlated subquery finds the id of the last point, one
     descending probe of the index on (run_pk, name, step, id, number); the points are then
