@@ -137,6 +137,25 @@ class RestMetadataStore(
         """See :meth:`MetadataStore.list_experiments`."""
         return [wire.experiment_from_json(item) for item in self._call("GET", "/experiments")]
 
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        remove_tag: str | None = None,
+        deleted: bool | None = None,
+    ) -> ExperimentRecord:
+        """See :meth:`MetadataStore.update_experiment`."""
+        path = f"/experiments/{segment(name, 'an experiment name')}"
+        body = {
+            "new_name": new_name,
+            "tags": json_object(tags, f"the tags of experiment {name!r}"),
+            "remove_tag": remove_tag,
+            "deleted": deleted,
+        }
+        return wire.experiment_from_json(self._call("PATCH", path, body))
+
     # -- runs ----------------------------------------------------------------------------
 
     def create_run(
@@ -211,6 +230,11 @@ class RestMetadataStore(
         """See :meth:`MetadataStore.update_run`."""
         body = {"display_name": display_name}
         return wire.run_from_json(self._call("PATCH", self._run_path(run_id), body))
+
+    def set_run_deleted(self, run_id: str, deleted: bool) -> RunRecord:
+        """See :meth:`MetadataStore.set_run_deleted`."""
+        body = {"deleted": bool(deleted)}
+        return wire.run_from_json(self._call("PUT", self._run_path(run_id) + "/deleted", body))
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         """See :meth:`MetadataStore.set_tags`."""

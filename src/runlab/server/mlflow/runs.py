@@ -31,7 +31,7 @@ from runlab.server.mlflow._protocol import (
     required,
     to_ms,
 )
-from runlab.server.mlflow.experiments import ExperimentIds, experiment_of
+from runlab.server.mlflow.experiments import ExperimentIds, experiment_of, view_type_deleted
 from runlab.store.run_query import mlflow_status
 
 __all__ = ["router", "run_json"]
@@ -104,7 +104,7 @@ def run_json(
         "status": mlflow_status(record.status),
         "start_time": to_ms(record.start_time or record.created_time),
         "artifact_uri": artifact_uri(record.run_id),
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "active" if record.deleted_time is None else "deleted",
     }
     if record.end_time is not None:
         info["end_time"] = to_ms(record.end_time)
@@ -240,18 +240,15 @@ def update_run(ctx: Context, values: dict[str, Any]) -> Any:
 
 @endpoint(router, "POST", "/runs/delete", "write")
 def delete_run(ctx: Context, values: dict[str, Any]) -> Any:
-    """Not served: runlab keeps every run (see docs/mlflow.md)."""
-    from runlab.server.mlflow._protocol import NotServedError
-
-    raise NotServedError(
-        f"runlab keeps every run: run {_run_id(values)!r} was not deleted (tag it instead)"
-    )
+    """Mark a run deleted: searches hide it, and its metrics, params and files stay."""
+    ctx.store.set_run_deleted(_run_id(values), True)
+    return None
 
 
 @endpoint(router, "POST", "/runs/restore", "write")
 def restore_run(ctx: Context, values: dict[str, Any]) -> Any:
-    """A run is never deleted in runlab, so restoring one only checks that it exists."""
-    ctx.store.get_run(_run_id(values))
+    """Clear a run's deletion mark."""
+    ctx.store.set_run_deleted(_run_id(values), False)
     return None
 
 
@@ -397,6 +394,7 @@ def search_runs(ctx: Context, values: dict[str, Any]) -> Any:
     start = read_page_token(values.get("page_token"))
     records = ctx.store.search_runs(
         experiment_names=names,
+        deleted=view_type_deleted(values.get("run_view_type")),
         query=values.get("filter") or None,
         order_by=order,
         limit=size + 1,
