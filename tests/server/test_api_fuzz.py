@@ -51,6 +51,7 @@ READING_POSTS = {
     "/api/runs/count",
     "/api/runs/last-metric-values",
     "/api/models/search",
+    "/api/logged-models/search",
 }
 """POST operations that only read (their filters are structured): a read token may."""
 CANARY = b"written before the fuzzing; nobody may change it"

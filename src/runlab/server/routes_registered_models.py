@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from runlab.server._deps import READ, WRITE, metadata_store, ok
+from runlab.server.schemas import Int64
 from runlab.store import MetadataStore, wire
 
 __all__ = ["router"]
@@ -40,7 +41,7 @@ class RegisteredModelUpdateIn(BaseModel):
 class AliasIn(BaseModel):
     """The version an alias points at."""
 
-    version: int
+    version: Int64
 
 
 class LoggedModelIn(BaseModel):
