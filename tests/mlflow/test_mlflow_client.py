@@ -207,6 +207,65 @@ def test_search_runs_across_both_apis_and_long_histories(
     assert [run.display_name for run in ranked] == ["mlflow-0.1", "mlflow-0.2", "native"]
 
 
+def test_rename_tag_delete_and_restore_keep_runlab_data(
+    mlflow_client_python: Path, mlflow_server: MlflowServer, served: Workspace
+) -> None:
+    result = run_client(
+        mlflow_client_python,
+        mlflow_server.url,
+        """
+        import json, mlflow
+        from mlflow.entities import ViewType
+        client = mlflow.MlflowClient()
+        experiment_id = client.create_experiment("lifecycle", tags={"team": "vision"})
+        client.rename_experiment(experiment_id, "lifecycle-renamed")
+        client.set_experiment_tag(experiment_id, "stage", "dev")
+        kept = client.create_run(experiment_id, run_name="kept")
+        gone = client.create_run(experiment_id, run_name="gone")
+        client.log_metric(gone.info.run_id, "loss", 0.5, timestamp=1700000001234, step=3)
+        client.delete_run(gone.info.run_id)
+        active = client.search_runs([experiment_id])
+        deleted = client.search_runs([experiment_id], run_view_type=ViewType.DELETED_ONLY)
+        stage = client.get_run(gone.info.run_id).info.lifecycle_stage
+        client.restore_run(gone.info.run_id)
+        restored = client.search_runs([experiment_id])
+        latest = client.get_run(gone.info.run_id).data._metric_objs[0]
+        client.delete_experiment(experiment_id)
+        hidden = [e.name for e in client.search_experiments()]
+        shown = [e.name for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)]
+        experiment = client.get_experiment(experiment_id)
+        print("RESULT", json.dumps({
+            "gone": gone.info.run_id,
+            "active": [r.info.run_name for r in active],
+            "deleted": [r.info.run_name for r in deleted],
+            "stage": stage,
+            "restored": sorted(r.info.run_name for r in restored),
+            "latest": [latest.timestamp, latest.step],
+            "hidden": hidden,
+            "shown": shown,
+            "experiment": [experiment.name, experiment.lifecycle_stage, experiment.tags],
+        }))
+        """,
+    )
+    assert result["active"] == ["kept"] and result["deleted"] == ["gone"]
+    assert result["stage"] == "deleted"
+    assert result["restored"] == ["gone", "kept"]
+    assert result["latest"] == [1_700_000_001_234, 3]
+    assert "lifecycle-renamed" not in result["hidden"]
+    assert result["shown"] == ["lifecycle-renamed"]
+    assert result["experiment"] == [
+        "lifecycle-renamed",
+        "deleted",
+        {"team": "vision", "stage": "dev"},
+    ]
+    # runlab kept everything: the experiment, under its new name, with its runs and metrics.
+    record = served.store.get_experiment("lifecycle-renamed")
+    assert record.deleted_time is not None and record.tags == {"team": "vision", "stage": "dev"}
+    runs = served.store.search_runs(experiment_name="lifecycle-renamed")
+    assert sorted(run.display_name for run in runs) == ["gone", "kept"]
+    assert served.store.get_metric_histories(result["gone"])["loss"].values == [0.5]
+
+
 def test_tokens_scopes_reach_the_client(
     mlflow_client_python: Path, mlflow_server: MlflowServer, served: Workspace
 ) -> None:

@@ -69,6 +69,26 @@ def test_nan_and_infinities_travel_as_strings(client: TestClient, workspace: Wor
     assert stored.timestamps[3] == pytest.approx(1_700_000_000.003)
 
 
+def test_latest_metrics_carry_the_last_points_timestamps(client: TestClient) -> None:
+    run_id = _run(client)["info"]["run_id"]
+    metrics = [
+        {"key": "loss", "value": 0.5, "timestamp": 1_700_000_001_000, "step": 0},
+        {"key": "loss", "value": 0.25, "timestamp": 1_700_000_009_123, "step": 4},
+        {"key": "acc", "value": 0.75, "timestamp": 1_700_000_002_456, "step": 1},
+    ]
+    client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics})
+    got = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["data"]
+    assert got["metrics"] == [
+        {"key": "acc", "value": 0.75, "timestamp": 1_700_000_002_456, "step": 1},
+        {"key": "loss", "value": 0.25, "timestamp": 1_700_000_009_123, "step": 4},
+    ]
+    experiment_id = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"][
+        "experiment_id"
+    ]
+    found = client.post(f"{API}/runs/search", json={"experiment_ids": [experiment_id]}).json()
+    assert found["runs"][0]["data"]["metrics"] == got["metrics"]
+
+
 def test_history_pages(client: TestClient) -> None:
     run_id = _run(client)["info"]["run_id"]
     metrics = [{"key": "m", "value": i, "timestamp": 1, "step": i} for i in range(7)]
@@ -172,3 +192,71 @@ def test_tokens_bearer_and_basic(workspace: Workspace) -> None:
         f"{API}/experiments/get-by-name", params={"experiment_name": "secured"}, headers=reader
     )
     assert found.json()["experiment"]["experiment_id"] == made.json()["experiment_id"]
+
+
+def test_experiments_rename_tag_delete_and_restore(
+    client: TestClient, workspace: Workspace
+) -> None:
+    created = client.post(
+        f"{API}/experiments/create",
+        json={"name": "before", "tags": [{"key": "team", "value": "vision"}]},
+    )
+    experiment_id = created.json()["experiment_id"]
+    renamed = client.post(
+        f"{API}/experiments/update", json={"experiment_id": experiment_id, "new_name": "after"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    tag = {"experiment_id": experiment_id, "key": "stage", "value": "dev"}
+    assert client.post(f"{API}/experiments/set-experiment-tag", json=tag).status_code == 200
+    got = client.get(f"{API}/experiments/get", params={"experiment_id": experiment_id}).json()
+    assert got["experiment"]["name"] == "after"
+    assert got["experiment"]["tags"] == [
+        {"key": "stage", "value": "dev"},
+        {"key": "team", "value": "vision"},
+    ]
+    assert workspace.store.get_experiment("after").tags == {"stage": "dev", "team": "vision"}
+
+    def names(view_type: str) -> list[str]:
+        answer = client.post(f"{API}/experiments/search", json={"view_type": view_type})
+        return [e["name"] for e in answer.json()["experiments"]]
+
+    gone = {"experiment_id": experiment_id}
+    assert client.post(f"{API}/experiments/delete", json=gone).status_code == 200
+    assert "after" not in names("ACTIVE_ONLY") and names("DELETED_ONLY") == ["after"]
+    assert "after" in names("ALL")
+    got = client.get(f"{API}/experiments/get", params={"experiment_id": experiment_id}).json()
+    assert got["experiment"]["lifecycle_stage"] == "deleted"
+    assert workspace.store.get_experiment("after").tags["team"] == "vision"  # data kept
+    assert client.post(f"{API}/experiments/restore", json=gone).status_code == 200
+    assert "after" in names("ACTIVE_ONLY")
+    default = client.post(f"{API}/experiments/delete", json={"experiment_id": "0"})
+    assert default.status_code == 400 and default.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_runs_deleted_and_restored_keep_their_data(
+    client: TestClient, workspace: Workspace
+) -> None:
+    run = _run(client, "lifecycle")
+    run_id, experiment_id = run["info"]["run_id"], run["info"]["experiment_id"]
+    second = client.post(f"{API}/runs/create", json={"experiment_id": experiment_id})
+    kept = second.json()["run"]["info"]["run_id"]
+    point = {"key": "m", "value": 1.0, "timestamp": 1_700_000_000_000, "step": 0}
+    client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [point]})
+    assert client.post(f"{API}/runs/delete", json={"run_id": run_id}).status_code == 200
+
+    def found(view_type: str) -> list[str]:
+        body = {"experiment_ids": [experiment_id], "run_view_type": view_type}
+        return [
+            r["info"]["run_id"] for r in client.post(f"{API}/runs/search", json=body).json()["runs"]
+        ]
+
+    assert found("ACTIVE_ONLY") == [kept] and found("DELETED_ONLY") == [run_id]
+    assert set(found("ALL")) == {run_id, kept}
+    got = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]
+    assert got["info"]["lifecycle_stage"] == "deleted"
+    assert got["data"]["metrics"][0]["value"] == 1.0
+    assert workspace.store.get_metric_histories(run_id)["m"].values == [1.0]
+    assert client.post(f"{API}/runs/restore", json={"run_id": run_id}).status_code == 200
+    assert set(found("ACTIVE_ONLY")) == {run_id, kept}
+    missing = client.post(f"{API}/runs/delete", json={"run_id": "ghost"})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

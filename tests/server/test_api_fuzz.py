@@ -36,21 +36,33 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
+from serving import free_port
 
 from helpers import eventually
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
 from runlab.tracking import Workspace
-from serving import free_port
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("RUNLAB_FUZZ_EXAMPLES", "8"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+def _not_a_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Schemathesis's check, except for an MLflow route runlab documents as not served
+    (501 ``NOT_IMPLEMENTED``, which the MLflow client does not retry; see docs/mlflow.md)."""
+    if response.status_code == 501 and b'"NOT_IMPLEMENTED"' in response.content:
+        return None
+    result: bool | None = not_a_server_error(ctx, response, case)
+    return result
+
+
+CHECKS = [_not_a_server_error, response_schema_conformance, content_type_conformance]
 READING_POSTS = {
     "/api/runs/search",
     "/api/runs/count",
     "/api/runs/last-metric-values",
     "/api/models/search",
+    "/api/logged-models/search",
     # MLflow's searches are POSTs too (its REST API's own choice).
     "/api/2.0/mlflow/experiments/search",
     "/api/2.0/mlflow/runs/search",

@@ -19,11 +19,16 @@ class ExperimentRecord:
         experiment_id: the store's id for it.
         name: its unique name.
         created_time: seconds since the epoch.
+        tags: mutable string labels.
+        deleted_time: when it was marked deleted (MLflow's ``delete_experiment``: its runs
+            and data stay, and restoring clears the mark), or None.
     """
 
     experiment_id: int
     name: str
     created_time: float
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    deleted_time: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class RunRecord:
         heartbeat_time: when the run's job last reported it was alive (None for runs that
             are not jobs).
         heartbeat_timeout: how long the job may stay silent before the run is failed.
+        deleted_time: when it was marked deleted (MLflow's ``delete_run``: its data stays,
+            and restoring clears the mark), or None.
     """
 
     run_id: str
@@ -63,6 +70,7 @@ class RunRecord:
     error_details: dict[str, Any] | None = None
     heartbeat_time: float | None = None
     heartbeat_timeout: float | None = None
+    deleted_time: float | None = None
 
     @property
     def is_stale(self) -> bool:

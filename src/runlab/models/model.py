@@ -136,17 +136,9 @@ class Model:
     def _find_by_alias(self, name_at_alias: str) -> ModelRecord:
         """The version ``name@alias`` points at (aliases are set with MLflow's client or
         the store's ``set_model_alias``)."""
-        from runlab.store import RegisteredModelStore
-
         name, _at, alias = name_at_alias.partition("@")
         check_model_name(name)
-        store = self._workspace.store
-        if not isinstance(store, RegisteredModelStore):
-            raise ValidationError(
-                f"this workspace's store ({type(store).__name__}) keeps no model aliases:"
-                " give a version instead"
-            )
-        return store.get_model_version_by_alias(name, alias)
+        return self._workspace.store.get_model_version_by_alias(name, alias)
 
     # -- registering and finding ---------------------------------------------------------
 

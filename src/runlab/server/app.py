@@ -13,6 +13,7 @@ from runlab.server import (
     routes_artifacts,
     routes_datasets,
     routes_environments,
+    routes_registered_models,
     routes_registry,
     routes_runs,
     routes_services,
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(routes_environments.router)
     app.include_router(routes_datasets.router)
     app.include_router(routes_services.router)
+    app.include_router(routes_registered_models.router)
     install_mlflow(app)
     app.include_router(routes_tokens.router)
     if importlib.util.find_spec("jinja2") is not None:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from runlab.server._deps import READ, WRITE, metadata_store, ok
+from runlab.server.schemas import ModelVersionNumber
 from runlab.store import MetadataStore, wire
 
 __all__ = ["DatasetVersionIn", "router"]
@@ -66,6 +67,6 @@ def get_latest_dataset_version(name: str, store: Store) -> Response:
 
 
 @router.get("/datasets/{name}/versions/{version}", dependencies=[READ], tags=["datasets"])
-def get_dataset_version(name: str, version: int, store: Store) -> Response:
+def get_dataset_version(name: str, version: ModelVersionNumber, store: Store) -> Response:
     """One version of a dataset."""
     return ok(wire.record_to_json(store.get_dataset_version(name, version)))

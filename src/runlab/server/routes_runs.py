@@ -11,7 +11,9 @@ from fastapi.responses import Response
 from runlab.server._deps import READ, WRITE, metadata_store, ok, run_status
 from runlab.server.schemas import (
     ExperimentIn,
+    ExperimentUpdateIn,
     LastValuesIn,
+    LifecycleIn,
     MetricBatchIn,
     RenameIn,
     RunFiltersIn,
@@ -37,6 +39,7 @@ def _filters(body: RunFiltersIn) -> dict[str, Any]:
         "tags",
         "properties",
         "query",
+        "deleted",
     ):
         value = getattr(body, key)
         if value is not None:
@@ -73,6 +76,19 @@ def list_experiments(store: Store) -> Response:
 def get_experiment(name: str, store: Store) -> Response:
     """One experiment (404 when there is none)."""
     return ok(wire.record_to_json(store.get_experiment(name)))
+
+
+@router.patch("/experiments/{name}", dependencies=[WRITE], tags=["experiments"])
+def update_experiment(name: str, body: ExperimentUpdateIn, store: Store) -> Response:
+    """Rename an experiment, change its tags, mark it deleted or restore it."""
+    record = store.update_experiment(
+        name,
+        new_name=body.new_name,
+        tags=body.tags,
+        remove_tag=body.remove_tag,
+        deleted=body.deleted,
+    )
+    return ok(wire.record_to_json(record))
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -128,6 +144,12 @@ def get_run(run_id: str, store: Store) -> Response:
 def update_run(run_id: str, body: RenameIn, store: Store) -> Response:
     """Rename a run for people."""
     return ok(wire.record_to_json(store.update_run(run_id, display_name=body.display_name)))
+
+
+@router.put("/runs/{run_id}/deleted", dependencies=[WRITE], tags=["runs"])
+def set_run_deleted(run_id: str, body: LifecycleIn, store: Store) -> Response:
+    """Mark a run deleted (its data stays) or restore it."""
+    return ok(wire.record_to_json(store.set_run_deleted(run_id, body.deleted)))
 
 
 @router.post("/runs/{run_id}/status", dependencies=[WRITE], tags=["runs"])

@@ -19,8 +19,10 @@ __all__ = [
     "DescriptionIn",
     "EnvironmentVersionIn",
     "ExperimentIn",
+    "ExperimentUpdateIn",
     "Int64",
     "LastValuesIn",
+    "LifecycleIn",
     "MetricBatchIn",
     "ModelSearchIn",
     "ModelVersionIn",
@@ -74,6 +76,7 @@ class RunFiltersIn(BaseModel):
     tags: dict[str, str | None] | None = None
     properties: dict[str, str | None] | None = None
     query: str | None = None
+    deleted: bool | None = None
 
 
 class RunSearchIn(RunFiltersIn):
@@ -96,6 +99,21 @@ class StatusIn(BaseModel):
 
     status: str
     error_details: dict[str, Any] | None = None
+
+
+class ExperimentUpdateIn(BaseModel):
+    """What changes of an experiment (see ``update_experiment``)."""
+
+    new_name: str | None = Field(default=None, min_length=1, max_length=255)
+    tags: dict[str, str] | None = None
+    remove_tag: str | None = None
+    deleted: bool | None = None
+
+
+class LifecycleIn(BaseModel):
+    """Whether a run is marked deleted."""
+
+    deleted: bool
 
 
 class RenameIn(BaseModel):

@@ -30,8 +30,10 @@ from runlab.store.compute_targets import ComputeTargetStore
 from runlab.store.datasets import DatasetStore
 from runlab.store.datastores import DatastoreStore
 from runlab.store.environments import EnvironmentStore
+from runlab.store.logged_models import LoggedModelStore
 from runlab.store.metrics import MetricStore
 from runlab.store.model_registry import ModelRegistryStore
+from runlab.store.registered_models import RegisteredModelStore
 from runlab.store.runs import RunFilters, RunOrder, RunStore
 from runlab.store.services import ServiceStore
 
@@ -40,9 +42,11 @@ __all__ = [
     "DatasetStore",
     "DatastoreStore",
     "EnvironmentStore",
+    "LoggedModelStore",
     "MetadataStore",
     "MetricStore",
     "ModelRegistryStore",
+    "RegisteredModelStore",
     "RunFilters",
     "RunOrder",
     "RunStore",
@@ -59,11 +63,14 @@ class MetadataStore(
     EnvironmentStore,
     DatasetStore,
     ServiceStore,
+    RegisteredModelStore,
+    LoggedModelStore,
 ):
     """Where a workspace keeps everything but files: the union of every concept's interface.
 
     Its contract is theirs: see :class:`~runlab.store.common.BaseStore` (thread and process
     safety, errors), :class:`RunStore`, :class:`MetricStore`, :class:`ModelRegistryStore`,
     :class:`DatastoreStore`, :class:`ComputeTargetStore`, :class:`EnvironmentStore`,
-    :class:`DatasetStore` and :class:`ServiceStore`.
+    :class:`DatasetStore`, :class:`ServiceStore`, :class:`RegisteredModelStore` and
+    :class:`LoggedModelStore`.
     """

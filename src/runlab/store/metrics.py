@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from runlab.entities import Metric, MetricHistory
-from runlab.store.common import BaseStore
+from runlab.store.common import BaseStore, str_list
 
 __all__ = ["MetricEnvelope", "MetricStore"]
 
@@ -97,6 +97,38 @@ class MetricStore(BaseStore):
             NotFoundError: a run of ``run_ids`` does not exist.
             ValidationError: ``run_ids`` or ``names`` is not a sequence of str.
         """
+
+    def get_last_metric_points(
+        self, run_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Metric]]:
+        """The last point (value, step, timestamp, kind) of each metric in ``names`` of each
+        run in ``run_ids``: what :meth:`get_last_metric_values` reads, with when it was logged.
+
+        Returns:
+            ``{run_id: {name: Metric}}`` with every run of ``run_ids``; a metric the run never
+            logged is left out of its dict. The base class reads the histories; a backend
+            that can do better overrides it.
+
+        Raises:
+            NotFoundError: a run of ``run_ids`` does not exist.
+            ValidationError: ``run_ids`` or ``names`` is not a sequence of str.
+        """
+        wanted = set(str_list(names, "names"))
+        found: dict[str, dict[str, Metric]] = {}
+        for run_id in dict.fromkeys(str_list(run_ids, "run_ids")):
+            histories = self.get_metric_histories(run_id)
+            found[run_id] = {
+                name: Metric(
+                    name,
+                    history.values[-1],
+                    history.steps[-1],
+                    history.timestamps[-1],
+                    history.kind,
+                )
+                for name, history in histories.items()
+                if name in wanted and history.steps
+            }
+        return found
 
     def get_metric_envelopes(
         self,

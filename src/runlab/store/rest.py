@@ -20,6 +20,7 @@ from runlab.entities.model import ModelRecord
 from runlab.errors import ValidationError
 from runlab.store import wire
 from runlab.store._http import ServerClient, http_timeout, json_object, segment, server_client
+from runlab.store._rest_models import RestLoggedModelStore, RestRegisteredModelStore
 from runlab.store._rest_services import RestServiceStore
 from runlab.store.base import MetadataStore, RunFilters, RunOrder
 from runlab.store.common import str_list
@@ -54,7 +55,9 @@ def _environment_version(version: object) -> str:
     return str(version)
 
 
-class RestMetadataStore(RestServiceStore, MetadataStore):
+class RestMetadataStore(
+    RestServiceStore, RestRegisteredModelStore, RestLoggedModelStore, MetadataStore
+):
     """A :class:`MetadataStore` that is a client of a runlab server.
 
     Args:
@@ -134,6 +137,25 @@ class RestMetadataStore(RestServiceStore, MetadataStore):
         """See :meth:`MetadataStore.list_experiments`."""
         return [wire.experiment_from_json(item) for item in self._call("GET", "/experiments")]
 
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        remove_tag: str | None = None,
+        deleted: bool | None = None,
+    ) -> ExperimentRecord:
+        """See :meth:`MetadataStore.update_experiment`."""
+        path = f"/experiments/{segment(name, 'an experiment name')}"
+        body = {
+            "new_name": new_name,
+            "tags": json_object(tags, f"the tags of experiment {name!r}"),
+            "remove_tag": remove_tag,
+            "deleted": deleted,
+        }
+        return wire.experiment_from_json(self._call("PATCH", path, body))
+
     # -- runs ----------------------------------------------------------------------------
 
     def create_run(
@@ -208,6 +230,11 @@ class RestMetadataStore(RestServiceStore, MetadataStore):
         """See :meth:`MetadataStore.update_run`."""
         body = {"display_name": display_name}
         return wire.run_from_json(self._call("PATCH", self._run_path(run_id), body))
+
+    def set_run_deleted(self, run_id: str, deleted: bool) -> RunRecord:
+        """See :meth:`MetadataStore.set_run_deleted`."""
+        body = {"deleted": bool(deleted)}
+        return wire.run_from_json(self._call("PUT", self._run_path(run_id) + "/deleted", body))
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         """See :meth:`MetadataStore.set_tags`."""

@@ -34,6 +34,8 @@ class RunFilters(TypedDict, total=False):
         properties: as ``tags``, for properties.
         query: a filter in the run filter language (MLflow's search grammar, see
             :mod:`runlab.store.run_query`): ``"params.lr = '0.1' AND metrics.acc > 0.9"``.
+        deleted: only runs marked deleted (True) or only those not (False); either when
+            absent or None.
     """
 
     experiment_name: str | None
@@ -44,6 +46,7 @@ class RunFilters(TypedDict, total=False):
     tags: Mapping[str, str | None] | None
     properties: Mapping[str, str | None] | None
     query: str | None
+    deleted: bool | None
 
 
 RunOrder = str
@@ -152,6 +155,24 @@ class RunStore(BaseStore):
     # -- runs ----------------------------------------------------------------------------
 
     @abc.abstractmethod
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        remove_tag: str | None = None,
+        deleted: bool | None = None,
+    ) -> ExperimentRecord:
+        """Rename an experiment (its runs follow), set ``tags``, remove ``remove_tag``, mark
+        it deleted (True: nothing of it is lost) or restore it (False).
+
+        Raises:
+            NotFoundError: no such experiment.
+            AlreadyExistsError: ``new_name`` is taken.
+        """
+
+    @abc.abstractmethod
     def create_run(
         self,
         experiment_name: str,
@@ -248,6 +269,15 @@ class RunStore(BaseStore):
     @abc.abstractmethod
     def update_run(self, run_id: str, *, display_name: str) -> RunRecord:
         """Rename a run for people.
+
+        Raises:
+            NotFoundError: no such run.
+        """
+
+    @abc.abstractmethod
+    def set_run_deleted(self, run_id: str, deleted: bool) -> RunRecord:
+        """Mark a run deleted (its data stays; ``search_runs(deleted=False)`` hides it) or
+        clear the mark.
 
         Raises:
             NotFoundError: no such run.

@@ -28,7 +28,7 @@ from runlab.entities.compute_target import ComputeTargetRecord
 from runlab.entities.dataset import DatasetRecord
 from runlab.entities.datastore import DatastoreRecord
 from runlab.entities.environment import EnvironmentRecord
-from runlab.entities.model import ModelRecord
+from runlab.entities.model import LoggedModelRecord, ModelRecord, RegisteredModelRecord
 from runlab.errors import ValidationError
 
 __all__ = [
@@ -43,8 +43,10 @@ __all__ = [
     "encode_metrics",
     "environment_from_json",
     "experiment_from_json",
+    "logged_model_from_json",
     "model_from_json",
     "record_to_json",
+    "registered_model_from_json",
     "run_from_json",
 ]
 
@@ -56,6 +58,8 @@ Record = (
     | ComputeTargetRecord
     | EnvironmentRecord
     | DatasetRecord
+    | RegisteredModelRecord
+    | LoggedModelRecord
 )
 
 
@@ -94,6 +98,18 @@ def model_from_json(data: Mapping[str, Any]) -> ModelRecord:
     fields = _fields(ModelRecord, data)
     fields["files"] = tuple(fields["files"])
     return ModelRecord(**fields)
+
+
+def registered_model_from_json(data: Mapping[str, Any]) -> RegisteredModelRecord:
+    """The registered model that :func:`record_to_json` wrote."""
+    fields = _fields(RegisteredModelRecord, data)
+    fields["aliases"] = {str(alias): int(version) for alias, version in fields["aliases"].items()}
+    return RegisteredModelRecord(**fields)
+
+
+def logged_model_from_json(data: Mapping[str, Any]) -> LoggedModelRecord:
+    """The logged model that :func:`record_to_json` wrote."""
+    return LoggedModelRecord(**_fields(LoggedModelRecord, data))
 
 
 def datastore_from_json(data: Mapping[str, Any]) -> DatastoreRecord:

@@ -20,8 +20,10 @@ from runlab.testing.compute_target_store import ComputeTargetStoreContract
 from runlab.testing.dataset_store import DatasetStoreContract
 from runlab.testing.datastore_store import DatastoreStoreContract
 from runlab.testing.environment_store import EnvironmentStoreContract
+from runlab.testing.logged_model_store import LoggedModelStoreContract
 from runlab.testing.metric_store import MetricStoreContract
 from runlab.testing.model_registry_store import ModelRegistryStoreContract
+from runlab.testing.registered_model_store import RegisteredModelStoreContract
 from runlab.testing.run_store import RunStoreContract
 from runlab.testing.service_store import ServiceStoreContract
 
@@ -37,5 +39,7 @@ class MetadataStoreContract(
     EnvironmentStoreContract,
     DatasetStoreContract,
     ServiceStoreContract,
+    RegisteredModelStoreContract,
+    LoggedModelStoreContract,
 ):
     """Tests every metadata store backend must pass: every concept's suite."""

@@ -171,6 +171,29 @@ class MetricStoreContract:
             expected = {name: history.values[-1] for name, history in histories.items()}
             assert repr(values[run_id]) == repr({n: expected[n] for n in names if n in expected})
 
+    def test_last_points_carry_step_and_timestamp(self, metadata_store: MetadataStore) -> None:
+        metadata_store.create_experiment("e")
+        metadata_store.create_run("e", "a")
+        metadata_store.create_run("e", "b")
+        metadata_store.log_metrics(
+            "a",
+            [
+                Metric("loss", 0.5, 1, 1_700_000_100.25),
+                Metric("loss", 0.1, 7, 1_700_000_300.5),
+                Metric("loss", 0.2, 7, 1_700_000_200.75),  # same step, logged later: last
+                Metric("note", {"x": 1}, 2, 1_700_000_050.0, MetricKind.ROW),
+            ],
+        )
+        points = metadata_store.get_last_metric_points(["a", "b"], ["loss", "note", "never"])
+        assert list(points) == ["a", "b"] and points["b"] == {}
+        loss, note = points["a"]["loss"], points["a"]["note"]
+        assert (loss.value, loss.step, loss.kind) == (0.2, 7, MetricKind.SCALAR)
+        assert loss.timestamp == pytest.approx(1_700_000_200.75)
+        assert (note.value, note.step, note.kind) == ({"x": 1}, 2, MetricKind.ROW)
+        assert note.timestamp == pytest.approx(1_700_000_050.0)
+        with pytest.raises(NotFoundError):
+            metadata_store.get_last_metric_points(["ghost"], ["loss"])
+
     def test_last_values_of_a_subset(self, metadata_store: MetadataStore) -> None:
         metadata_store.create_experiment("e")
         metadata_store.create_run("e", "a")

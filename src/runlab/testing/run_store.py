@@ -358,3 +358,48 @@ class RunStoreContract:
         with pytest.raises(AlreadyExistsError, match="'a'"):
             metadata_store.add_properties("r", {"c": "3", "a": "changed"})
         assert metadata_store.get_run("r").properties == {"a": "1", "b": "2"}
+
+    def test_experiment_renamed_with_its_runs(self, metadata_store: MetadataStore) -> None:
+        metadata_store.create_experiment("old")
+        metadata_store.create_experiment("taken")
+        metadata_store.create_run("old", "r1")
+        renamed = metadata_store.update_experiment("old", new_name="new")
+        assert renamed.name == "new"
+        assert metadata_store.get_run("r1").experiment_name == "new"
+        assert [r.run_id for r in metadata_store.search_runs(experiment_name="new")] == ["r1"]
+        with pytest.raises(NotFoundError):
+            metadata_store.get_experiment("old")
+        with pytest.raises(AlreadyExistsError):
+            metadata_store.update_experiment("new", new_name="taken")
+        with pytest.raises(NotFoundError):
+            metadata_store.update_experiment("old", new_name="other")
+
+    def test_experiment_tags_and_deletion_mark(self, metadata_store: MetadataStore) -> None:
+        created = metadata_store.create_experiment("e")
+        assert (created.tags, created.deleted_time) == ({}, None)
+        tagged = metadata_store.update_experiment("e", tags={"team": "vision", "k": "v"})
+        assert tagged.tags == {"team": "vision", "k": "v"}
+        assert metadata_store.update_experiment("e", remove_tag="k").tags == {"team": "vision"}
+        deleted = metadata_store.update_experiment("e", deleted=True)
+        assert deleted.deleted_time is not None and deleted.tags == {"team": "vision"}
+        assert metadata_store.get_experiment("e").deleted_time == deleted.deleted_time
+        assert [r.name for r in metadata_store.list_experiments()] == ["e"]
+        assert metadata_store.update_experiment("e", deleted=False).deleted_time is None
+
+    def test_deleted_runs_keep_their_data(self, metadata_store: MetadataStore) -> None:
+        metadata_store.create_experiment("e")
+        metadata_store.create_run("e", "kept")
+        metadata_store.create_run("e", "gone")
+        metadata_store.set_tags("gone", {"t": "1"})
+        deleted = metadata_store.set_run_deleted("gone", True)
+        assert deleted.deleted_time is not None and deleted.tags == {"t": "1"}
+        assert metadata_store.get_run("gone").deleted_time == deleted.deleted_time
+        active = metadata_store.search_runs(experiment_name="e", deleted=False)
+        assert [r.run_id for r in active] == ["kept"]
+        marked = metadata_store.search_runs(experiment_name="e", deleted=True)
+        assert [r.run_id for r in marked] == ["gone"]
+        assert metadata_store.count_runs(experiment_name="e") == 2
+        assert metadata_store.set_run_deleted("gone", False).deleted_time is None
+        assert metadata_store.count_runs(experiment_name="e", deleted=False) == 2
+        with pytest.raises(NotFoundError):
+            metadata_store.set_run_deleted("ghost", True)

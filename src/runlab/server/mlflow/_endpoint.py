@@ -4,6 +4,7 @@ thread after the token check, its errors answered the MLflow way."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,20 @@ def check_scope(request: Request, scope: Scope) -> None:
     authenticator.check(request.headers.get("authorization"), scope)
 
 
+def _path_parameters(path: str) -> dict[str, Any] | None:
+    """The OpenAPI description of the path's ``{name}`` parameters (the route reads them
+    from the request itself, so FastAPI does not describe them)."""
+    names = re.findall(r"{(\w+)(?::\w+)?}", path)
+    if not names:
+        return None
+    return {
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
+    }
+
+
 def endpoint(
     router: APIRouter, method: str, path: str, scope: Scope, *, max_bytes: int | None = None
 ) -> Callable[[Handler], Handler]:
@@ -86,6 +101,7 @@ def endpoint(
                 (handler.__doc__ or handler.__name__).strip().split("\n\n")[0].split()
             ),
             response_model=None,
+            openapi_extra=_path_parameters(path),
         )
         return handler
 

@@ -24,7 +24,6 @@ from runlab.entities.run_layout import RUNS_DIR
 from runlab.errors import AccessDeniedError, RunlabError, ValidationError
 from runlab.server.mlflow._endpoint import check_scope, context_of
 from runlab.server.mlflow._protocol import answer, answer_error, query_values
-from runlab.store import LoggedModelStore
 
 __all__ = ["router"]
 
@@ -51,7 +50,7 @@ def _key(path: str, *, writing: bool, request: Request) -> str:
         ctx = context_of(request)
         if parts[0] == RUNS_DIR:
             ctx.store.get_run(parts[1])
-        elif parts[0] == "logged_models" and isinstance(ctx.store, LoggedModelStore):
+        elif parts[0] == "logged_models":
             ctx.store.get_logged_model(parts[1])
         else:
             raise AccessDeniedError(f"{key!r} is read-only: registered model files never change")

@@ -16,7 +16,8 @@ from runlab.entities import ExperimentRecord
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server.mlflow._endpoint import Context, endpoint
 from runlab.server.mlflow._protocol import (
-    NotServedError,
+    as_key_values,
+    key_values,
     max_results,
     page_token,
     read_page_token,
@@ -25,7 +26,14 @@ from runlab.server.mlflow._protocol import (
 )
 from runlab.store import RunStore
 
-__all__ = ["DEFAULT_EXPERIMENT", "ExperimentIds", "experiment_json", "experiment_of", "router"]
+__all__ = [
+    "DEFAULT_EXPERIMENT",
+    "ExperimentIds",
+    "experiment_json",
+    "experiment_of",
+    "router",
+    "view_type_deleted",
+]
 
 router = APIRouter(prefix="/api/2.0/mlflow")
 
@@ -68,17 +76,39 @@ def experiment_of(store: RunStore, experiment_id: str) -> ExperimentRecord:
     raise NotFoundError(f"No Experiment with id={text} exists")
 
 
+def view_type_deleted(value: Any) -> bool | None:
+    """MLflow's ``view_type`` (``ACTIVE_ONLY``, the default; ``DELETED_ONLY``; ``ALL``; or
+    their numbers 1, 2, 3) as the store's ``deleted`` filter: False, True or None.
+
+    Raises:
+        ValidationError: another value.
+    """
+    text = str(value or "ACTIVE_ONLY").strip().upper()
+    views: dict[str, bool | None] = {
+        "ACTIVE_ONLY": False,
+        "1": False,
+        "DELETED_ONLY": True,
+        "2": True,
+        "ALL": None,
+        "3": None,
+    }
+    if text not in views:
+        raise ValidationError(f"unknown view type {value!r}: use ACTIVE_ONLY, DELETED_ONLY or ALL")
+    return views[text]
+
+
 def experiment_json(record: ExperimentRecord) -> dict[str, Any]:
     """A runlab experiment as MLflow's ``Experiment`` message."""
     created = to_ms(record.created_time)
+    deleted = record.deleted_time is not None
     return {
         "experiment_id": mlflow_id(record),
         "name": record.name,
         "artifact_location": f"mlflow-artifacts:/experiments/{mlflow_id(record)}",
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "deleted" if deleted else "active",
         "creation_time": created,
-        "last_update_time": created,
-        "tags": [],
+        "last_update_time": to_ms(record.deleted_time) if deleted else created,
+        "tags": as_key_values(record.tags),
     }
 
 
@@ -101,9 +131,10 @@ def create_experiment(ctx: Context, values: dict[str, Any]) -> Any:
     from runlab.tracking.experiment import check_experiment_name
 
     name = check_experiment_name(required(values, "name"))
-    if values.get("tags"):
-        raise ValidationError("runlab experiments have no tags: create it without them")
+    tags = key_values(values.get("tags"), "tags")
     record = ctx.store.create_experiment(name)
+    if tags:
+        record = ctx.store.update_experiment(name, tags=tags)
     return {"experiment_id": mlflow_id(record)}
 
 
@@ -117,10 +148,15 @@ def get_experiment(ctx: Context, values: dict[str, Any]) -> Any:
 
 @endpoint(router, "POST", "/experiments/search", "read")
 def search_experiments(ctx: Context, values: dict[str, Any]) -> Any:
-    """Experiments by name; the filter may be ``name = '...'``, ``name LIKE '...'`` or
-    ``name ILIKE '...'``."""
+    """Experiments by name and lifecycle stage (``view_type``); the filter may be
+    ``name = '...'``, ``name LIKE '...'`` or ``name ILIKE '...'``."""
     ctx.store.get_or_create_experiment(DEFAULT_EXPERIMENT)
-    records = ctx.store.list_experiments()
+    deleted = view_type_deleted(values.get("view_type"))
+    records = [
+        record
+        for record in ctx.store.list_experiments()
+        if deleted is None or (record.deleted_time is not None) == deleted
+    ]
     text = values.get("filter") or ""
     if text.strip():
         found = _NAME_FILTER.match(text)
@@ -145,33 +181,45 @@ def search_experiments(ctx: Context, values: dict[str, Any]) -> Any:
     return answer
 
 
-def _not_served(what: str) -> NotServedError:
-    return NotServedError(f"runlab experiments cannot be {what} (see docs/mlflow.md)")
-
-
 @endpoint(router, "POST", "/experiments/update", "write")
 def update_experiment(ctx: Context, values: dict[str, Any]) -> Any:
-    """Not served: runlab experiments keep their names."""
-    experiment_of(ctx.store, required(values, "experiment_id"))
-    raise _not_served("renamed")
+    """Rename an experiment (its runs follow); the new name follows runlab's rule."""
+    from runlab.tracking.experiment import check_experiment_name
+
+    record = experiment_of(ctx.store, required(values, "experiment_id"))
+    new_name = values.get("new_name")
+    if new_name:
+        if record.name == DEFAULT_EXPERIMENT:
+            raise ValidationError("the Default experiment (id 0) keeps its name")
+        ctx.store.update_experiment(record.name, new_name=check_experiment_name(new_name))
+    return None
+
+
+def _mark(ctx: Context, values: dict[str, Any], deleted: bool) -> None:
+    record = experiment_of(ctx.store, required(values, "experiment_id"))
+    if deleted and record.name == DEFAULT_EXPERIMENT:
+        raise ValidationError("the Default experiment (id 0) cannot be deleted")
+    ctx.store.update_experiment(record.name, deleted=deleted)
 
 
 @endpoint(router, "POST", "/experiments/delete", "write")
 def delete_experiment(ctx: Context, values: dict[str, Any]) -> Any:
-    """Not served: runlab keeps every experiment."""
-    experiment_of(ctx.store, required(values, "experiment_id"))
-    raise _not_served("deleted")
+    """Mark an experiment deleted: searches hide it, and its runs and files stay."""
+    _mark(ctx, values, True)
+    return None
 
 
 @endpoint(router, "POST", "/experiments/restore", "write")
 def restore_experiment(ctx: Context, values: dict[str, Any]) -> Any:
-    """An experiment is never deleted in runlab: restoring one only checks it exists."""
-    experiment_of(ctx.store, required(values, "experiment_id"))
+    """Clear an experiment's deletion mark."""
+    _mark(ctx, values, False)
     return None
 
 
 @endpoint(router, "POST", "/experiments/set-experiment-tag", "write")
 def set_experiment_tag(ctx: Context, values: dict[str, Any]) -> Any:
-    """Not served: runlab experiments have no tags."""
-    experiment_of(ctx.store, required(values, "experiment_id"))
-    raise _not_served("tagged")
+    """Set one tag of an experiment."""
+    record = experiment_of(ctx.store, required(values, "experiment_id"))
+    key, value = required(values, "key"), values.get("value")
+    ctx.store.update_experiment(record.name, tags={key: "" if value is None else str(value)})
+    return None

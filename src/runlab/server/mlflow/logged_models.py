@@ -12,7 +12,6 @@ from runlab.entities.model import LoggedModelRecord
 from runlab.errors import NotFoundError, ValidationError
 from runlab.server.mlflow._endpoint import Context, endpoint
 from runlab.server.mlflow._protocol import (
-    NotServedError,
     as_key_values,
     key_values,
     max_results,
@@ -40,13 +39,7 @@ _WIRE_STATUSES = {status: wire for wire, status in _STATUSES.items()}
 
 
 def logged_models_of(ctx: Context) -> LoggedModelStore:
-    """The store's logged models.
-
-    Raises:
-        NotServedError: the workspace's store keeps none.
-    """
-    if not isinstance(ctx.store, LoggedModelStore):
-        raise NotServedError("this workspace's metadata store keeps no logged models")
+    """The store's logged models."""
     return ctx.store
 
 

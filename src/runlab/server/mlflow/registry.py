@@ -44,8 +44,6 @@ MODEL_ID_PROPERTY = "mlflow.model_id"
 
 
 def _registry(ctx: Context) -> RegisteredModelStore:
-    if not isinstance(ctx.store, RegisteredModelStore):
-        raise NotServedError("this workspace's metadata store keeps no registered models")
     return ctx.store
 
 

@@ -31,7 +31,7 @@ from runlab.server.mlflow._protocol import (
     required,
     to_ms,
 )
-from runlab.server.mlflow.experiments import ExperimentIds, experiment_of
+from runlab.server.mlflow.experiments import ExperimentIds, experiment_of, view_type_deleted
 from runlab.store.run_query import mlflow_status
 
 __all__ = ["router", "run_json"]
@@ -63,19 +63,22 @@ def artifact_uri(run_id: str) -> str:
 
 
 def _latest_metrics(ctx: Context, records: Sequence[RunRecord]) -> dict[str, list[dict[str, Any]]]:
-    """Each run's metrics at their last step, read with one query per run and one for all
-    values."""
+    """Each run's metrics at their last point (value, step and when it was logged), read with
+    one query per run and one for all points."""
     steps = {record.run_id: ctx.store.get_last_steps(record.run_id) for record in records}
     names = sorted({name for by_name in steps.values() for name in by_name})
-    values = ctx.store.get_last_metric_values(list(steps), names) if names else {}
+    points = ctx.store.get_last_metric_points(list(steps), names) if names else {}
     latest: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        stamp = to_ms(record.start_time or record.created_time)
-        last = values.get(record.run_id, {})
+        last = points.get(record.run_id, {})
         latest[record.run_id] = [
-            {"key": name, "value": number_to_wire(last[name]), "timestamp": stamp, "step": step}
-            for name, step in sorted(steps[record.run_id].items())
-            if name in last
+            {
+                "key": name,
+                "value": number_to_wire(point.value),
+                "timestamp": to_ms(point.timestamp),
+                "step": point.step,
+            }
+            for name, point in sorted(last.items())
         ]
     return latest
 
@@ -101,7 +104,7 @@ def run_json(
         "status": mlflow_status(record.status),
         "start_time": to_ms(record.start_time or record.created_time),
         "artifact_uri": artifact_uri(record.run_id),
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "active" if record.deleted_time is None else "deleted",
     }
     if record.end_time is not None:
         info["end_time"] = to_ms(record.end_time)
@@ -237,18 +240,15 @@ def update_run(ctx: Context, values: dict[str, Any]) -> Any:
 
 @endpoint(router, "POST", "/runs/delete", "write")
 def delete_run(ctx: Context, values: dict[str, Any]) -> Any:
-    """Not served: runlab keeps every run (see docs/mlflow.md)."""
-    from runlab.server.mlflow._protocol import NotServedError
-
-    raise NotServedError(
-        f"runlab keeps every run: run {_run_id(values)!r} was not deleted (tag it instead)"
-    )
+    """Mark a run deleted: searches hide it, and its metrics, params and files stay."""
+    ctx.store.set_run_deleted(_run_id(values), True)
+    return None
 
 
 @endpoint(router, "POST", "/runs/restore", "write")
 def restore_run(ctx: Context, values: dict[str, Any]) -> Any:
-    """A run is never deleted in runlab, so restoring one only checks that it exists."""
-    ctx.store.get_run(_run_id(values))
+    """Clear a run's deletion mark."""
+    ctx.store.set_run_deleted(_run_id(values), False)
     return None
 
 
@@ -394,6 +394,7 @@ def search_runs(ctx: Context, values: dict[str, Any]) -> Any:
     start = read_page_token(values.get("page_token"))
     records = ctx.store.search_runs(
         experiment_names=names,
+        deleted=view_type_deleted(values.get("run_view_type")),
         query=values.get("filter") or None,
         order_by=order,
         limit=size + 1,

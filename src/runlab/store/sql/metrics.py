@@ -162,8 +162,9 @@ def _envelope(
 
 
 def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Select[Any]:
-    """Rows (run_id, name, kind, number, text): the last point of each wanted metric of each
-    existing run of ``run_ids``, with kind None where the run never logged that name.
+    """Rows (run_id, name, kind, number, text, step, timestamp): the last point of each wanted
+    metric of each existing run of ``run_ids``, with kind None where the run never logged
+    that name.
 
     For each (run, name) pair a correlated subquery finds the id of the last point, one
     descending probe of the index on (run_pk, name, step, id, number); the points are then
@@ -187,7 +188,13 @@ def _last_values_query(run_ids: Sequence[str], names: Sequence[str]) -> sa.Selec
         .subquery("pairs")
     )
     return sa.select(
-        pairs.c.run_id, pairs.c.name, metrics.c.kind, metrics.c.number, metrics.c.text
+        pairs.c.run_id,
+        pairs.c.name,
+        metrics.c.kind,
+        metrics.c.number,
+        metrics.c.text,
+        metrics.c.step,
+        metrics.c.timestamp,
     ).select_from(pairs.outerjoin(metrics, metrics.c.id == pairs.c.point_id))
 
 
@@ -265,6 +272,16 @@ class SqlMetricStore(SqlStorePart, MetricStore):
         self, run_ids: Sequence[str], names: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """See :meth:`MetricStore.get_last_metric_values`."""
+        points = self.get_last_metric_points(run_ids, names)
+        return {
+            run_id: {name: point.value for name, point in by_name.items()}
+            for run_id, by_name in points.items()
+        }
+
+    def get_last_metric_points(
+        self, run_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Metric]]:
+        """See :meth:`MetricStore.get_last_metric_points`: one query for every run."""
         wanted_runs = list(dict.fromkeys(str_list(run_ids, "run_ids")))
         wanted_names = list(dict.fromkeys(str_list(names, "names")))
         if not wanted_runs:
@@ -272,16 +289,17 @@ class SqlMetricStore(SqlStorePart, MetricStore):
         if wanted_names:
             query = _last_values_query(wanted_runs, wanted_names)
         else:
-            query = sa.select(runs.c.run_id, *(sa.null() for _ in range(4))).where(
+            query = sa.select(runs.c.run_id, *(sa.null() for _ in range(6))).where(
                 runs.c.run_id.in_(wanted_runs)
             )
 
-        def select(connection: sa.Connection) -> dict[str, dict[str, Any]]:
-            found: dict[str, dict[str, Any]] = {}
-            for run_id, name, kind, number, text in connection.execute(query):
-                values = found.setdefault(run_id, {})
+        def select(connection: sa.Connection) -> dict[str, dict[str, Metric]]:
+            found: dict[str, dict[str, Metric]] = {}
+            for run_id, name, kind, number, text, step, timestamp in connection.execute(query):
+                points = found.setdefault(run_id, {})
                 if kind is not None:
-                    values[name] = decode_value(_KINDS[kind], number, text)
+                    value = decode_value(_KINDS[kind], number, text)
+                    points[name] = Metric(name, value, step, timestamp, _KINDS[kind])
             return found
 
         found = self._database.read(

@@ -24,7 +24,7 @@ from runlab.store.runs import RunFilters, RunStore, parse_metric_order
 from runlab.store.sql import lookups
 from runlab.store.sql.database import SqlStorePart
 from runlab.store.sql.run_query import filter_conditions, order_clauses
-from runlab.store.sql.schema import experiments, metrics, runs
+from runlab.store.sql.schema import experiments, metrics, model_versions, runs
 
 __all__ = ["SqlRunStore"]
 
@@ -93,6 +93,7 @@ _RUN_COLUMNS = (
     runs.c.error_details,
     runs.c.heartbeat_time,
     runs.c.heartbeat_timeout,
+    runs.c.deleted_time,
 )
 _RUN_SELECT = sa.select(*_RUN_COLUMNS).select_from(
     runs.join(experiments, runs.c.experiment_id == experiments.c.id)
@@ -116,6 +117,13 @@ def _to_record(row: Sequence[Any]) -> RunRecord:
         error_details=row[12],
         heartbeat_time=row[13],
         heartbeat_timeout=row[14],
+        deleted_time=row[15],
+    )
+
+
+def _experiment_record(row: Any) -> ExperimentRecord:
+    return ExperimentRecord(
+        row.id, row.name, row.created_time, dict(row.tags or {}), row.deleted_time
     )
 
 
@@ -154,7 +162,7 @@ class SqlRunStore(SqlStorePart, RunStore):
             ).first()
             if row is None:
                 raise NotFoundError(f"no experiment named {name!r} in this workspace")
-            return ExperimentRecord(row.id, row.name, row.created_time)
+            return _experiment_record(row)
 
         return self._database.read(f"read experiment {name!r}", select)
 
@@ -163,9 +171,49 @@ class SqlRunStore(SqlStorePart, RunStore):
 
         def select(connection: sa.Connection) -> list[ExperimentRecord]:
             rows = connection.execute(sa.select(experiments).order_by(experiments.c.name))
-            return [ExperimentRecord(row.id, row.name, row.created_time) for row in rows]
+            return [_experiment_record(row) for row in rows]
 
         return self._database.read("list experiments", select)
+
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        remove_tag: str | None = None,
+        deleted: bool | None = None,
+    ) -> ExperimentRecord:
+        """See :meth:`RunStore.update_experiment`."""
+        now = time.time()
+
+        def update(connection: sa.Connection) -> ExperimentRecord:
+            key = lookups.experiment_id(connection, name, lock=True)
+            row = connection.execute(sa.select(experiments).where(experiments.c.id == key)).one()
+            current = dict(row.tags or {}) | dict(tags or {})
+            if remove_tag is not None:
+                current = without_tag(current, remove_tag, f"experiment {name!r}")
+            values: dict[str, Any] = {"tags": current}
+            if deleted is not None:
+                values["deleted_time"] = now if deleted else None
+            if new_name is not None and new_name != name:
+                values["name"] = new_name
+                connection.execute(
+                    model_versions.update()
+                    .where(model_versions.c.experiment_name == name)
+                    .values(experiment_name=new_name)
+                )
+            try:
+                connection.execute(
+                    experiments.update().where(experiments.c.id == key).values(values)
+                )
+            except exc.IntegrityError as error:
+                raise AlreadyExistsError(f"an experiment named {new_name!r} exists") from error
+            return _experiment_record(
+                connection.execute(sa.select(experiments).where(experiments.c.id == key)).one()
+            )
+
+        return self._database.write(f"update experiment {name!r}", update)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -345,6 +393,10 @@ class SqlRunStore(SqlStorePart, RunStore):
             conditions.append(runs.c.parent_run_id == parent_run_id)
         if filters.get("top_level_only"):
             conditions.append(runs.c.parent_run_id.is_(None))
+        deleted = filters.get("deleted")
+        if deleted is not None:
+            column = runs.c.deleted_time
+            conditions.append(column.is_not(None) if deleted else column.is_(None))
         json_filters = (
             (runs.c.tags, filters.get("tags")),
             (runs.c.properties, filters.get("properties")),
@@ -403,6 +455,20 @@ class SqlRunStore(SqlStorePart, RunStore):
             return self._get_run(connection, run_id)
 
         return self._database.write(f"rename run {run_id!r}", update)
+
+    def set_run_deleted(self, run_id: str, deleted: bool) -> RunRecord:
+        """See :meth:`RunStore.set_run_deleted`."""
+        mark = time.time() if deleted else None
+
+        def update(connection: sa.Connection) -> RunRecord:
+            lookups.run_pk(connection, run_id)
+            connection.execute(
+                runs.update().where(runs.c.run_id == run_id).values(deleted_time=mark)
+            )
+            return self._get_run(connection, run_id)
+
+        what = "delete" if deleted else "restore"
+        return self._database.write(f"{what} run {run_id!r}", update)
 
     def _update_json(
         self,

@@ -36,6 +36,8 @@ experiments = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("created_time", sa.Double, nullable=False),
+    sa.Column("tags", Json, nullable=True),
+    sa.Column("deleted_time", sa.Double, nullable=True),
 )
 
 runs = sa.Table(
@@ -64,6 +66,7 @@ runs = sa.Table(
     # failed by the next reader (see SqlMetadataStore._reap_stale).
     sa.Column("heartbeat_time", sa.Double, nullable=True),
     sa.Column("heartbeat_timeout", sa.Double, nullable=True),
+    sa.Column("deleted_time", sa.Double, nullable=True),
     sa.UniqueConstraint("experiment_id", "number", name="uq_runs_experiment_number"),
     sa.Index("ix_runs_experiment_created", "experiment_id", "created_time"),
     sa.Index("ix_runs_status_created", "status", "created_time"),

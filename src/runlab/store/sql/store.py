@@ -36,10 +36,6 @@ class SqlMetadataStore(
     """A metadata store in a SQL database: ``sqlite:///PATH`` (the embedded default, also
     ``sqlite://`` in memory) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``.
 
-    Besides :class:`MetadataStore`, it offers the optional capabilities
-    :class:`~runlab.store.RegisteredModelStore` (model records and aliases) and
-    :class:`~runlab.store.LoggedModelStore` (MLflow 3's logged models).
-
     Every concept's SQL class, on one shared :class:`~runlab.store.sql.database.SqlDatabase`.
     Opening the store migrates its schema to the head revision if needed (see
     :mod:`runlab.store.sql.migrate`). See :class:`MetadataStore` for the contract.
