@@ -18,11 +18,12 @@ import abc
 import math
 import statistics
 from collections.abc import Iterable
-from typing import Any, ClassVar
-
-import optuna.distributions as od
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from runlab.errors import ValidationError
+
+if TYPE_CHECKING:  # Optuna is imported where a sweep runs, not with runlab's CLI
+    import optuna.distributions as od
 
 __all__ = [
     "ParameterExpression",
@@ -118,6 +119,8 @@ class _Choice(ParameterExpression):
         return list(self.options)
 
     def distribution(self) -> od.BaseDistribution:
+        import optuna.distributions as od
+
         return od.CategoricalDistribution(list(range(len(self.options))))
 
     def value(self, raw: Any) -> Any:
@@ -140,6 +143,8 @@ class _RandInt(ParameterExpression):
         return [self.upper]
 
     def distribution(self) -> od.BaseDistribution:
+        import optuna.distributions as od
+
         return od.IntDistribution(0, self.upper - 1)
 
     def value(self, raw: Any) -> Any:
@@ -170,6 +175,8 @@ class _Uniform(ParameterExpression):
         return [self.min_value, self.max_value] + ([] if self.q is None else [self.q])
 
     def distribution(self) -> od.BaseDistribution:
+        import optuna.distributions as od
+
         return od.FloatDistribution(self.min_value, self.max_value)
 
     def value(self, raw: Any) -> Any:
@@ -196,6 +203,8 @@ class _Normal(ParameterExpression):
         return [self.mu, self.sigma] + ([] if self.q is None else [self.q])
 
     def distribution(self) -> od.BaseDistribution:
+        import optuna.distributions as od
+
         return od.FloatDistribution(_EDGE, 1 - _EDGE)
 
     def value(self, raw: Any) -> Any:

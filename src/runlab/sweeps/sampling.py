@@ -10,12 +10,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
-
-import optuna
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from runlab.errors import ValidationError
 from runlab.sweeps.expressions import ParameterExpression, expression_from_dict
+
+if TYPE_CHECKING:  # Optuna is imported where a sweep runs, not with runlab's CLI
+    import optuna
 
 __all__ = [
     "BayesianParameterSampling",
@@ -90,6 +91,8 @@ class ParameterSampling:
 
     def make_sampler(self) -> optuna.samplers.BaseSampler:
         """The Optuna sampler that draws this sampling's raw values."""
+        import optuna
+
         return optuna.samplers.RandomSampler(seed=self.seed)
 
     def capacity(self) -> int | None:
@@ -187,6 +190,8 @@ class BayesianParameterSampling(ParameterSampling):
 
     def make_sampler(self) -> optuna.samplers.BaseSampler:
         """TPE (with a constant liar, since trials run concurrently) or GP."""
+        import optuna
+
         if self.sampler == "gp":
             return optuna.samplers.GPSampler(seed=self.seed)
         return optuna.samplers.TPESampler(seed=self.seed, constant_liar=True)
