@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
+import psutil
 
 from runlab.errors import InvalidStateError, NotFoundError, ValidationError
 
@@ -98,13 +99,8 @@ def _folder_size(folder: Path) -> int:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists, owned by someone else
-    return True
+    # psutil, not os.kill(pid, 0): on Windows that call ends the process.
+    return bool(psutil.pid_exists(pid))
 
 
 def _users(env_dir: Path) -> tuple[int, ...]:
