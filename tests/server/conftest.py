@@ -8,11 +8,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from live_server import LiveServer, free_port
 
 from helpers import eventually
 from runlab.server.auth import Authenticator
 from runlab.tracking import Workspace
-from serving import LiveServer, free_port
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ and CI); a longer run is described in docs/security.md, e.g.
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 schemathesis = __import__("pytest").importorskip(
@@ -31,12 +31,12 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+from live_server import free_port
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
-from serving import free_port
 
 from helpers import eventually
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of

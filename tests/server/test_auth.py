@@ -3,7 +3,7 @@
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_server import LiveServer, free_port
 from typer.testing import CliRunner
 
 from helpers import eventually
@@ -25,7 +26,6 @@ from runlab.errors import AccessDeniedError
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
 from runlab.store.rest import RestMetadataStore
 from runlab.tracking import Workspace
-from serving import LiveServer, free_port
 
 runner = CliRunner(env={"RUNLAB_WORKSPACE_DIR": None, "RUNLAB_TOKEN": None})
 

@@ -4,7 +4,7 @@ class with the same message, and answers with the status of the server's one tab
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import LiveServer, require_server_extra
+from live_server import LiveServer, require_server_extra
 
 require_server_extra()
 

@@ -4,7 +4,7 @@ a live server: ``read_log_from`` asks the artifact store only for the bytes from
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 

@@ -5,7 +5,7 @@ job's token that writes only inside its run."""
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_server import LiveServer
 from typer.testing import CliRunner
 
 from helpers import eventually
@@ -39,7 +40,6 @@ from runlab.server.auth import (
 )
 from runlab.store.rest import RestMetadataStore
 from runlab.tracking import Workspace
-from serving import LiveServer
 
 runner = CliRunner(env={"RUNLAB_WORKSPACE_DIR": None, "RUNLAB_TOKEN": None})
 

@@ -8,7 +8,7 @@ saves screenshots under its ``tmp_path`` (``screens/``) and copies them to
 # ruff: noqa: E402 - the extras are checked before anything needing them is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 

@@ -3,7 +3,7 @@
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 
@@ -14,12 +14,12 @@ import pytest
 pytest.importorskip("jinja2", reason="the web UI needs jinja2 (pip install jinja2)")
 
 import httpx
+from live_server import LiveServer
 
 from runlab.entities import Metric, RunStatus
 from runlab.server.auth import Authenticator, TokenStore, tokens_file_of
 from runlab.server.ui._auth import COOKIE
 from runlab.tracking import Workspace
-from serving import LiveServer
 
 ROW = re.compile(r'<tr class="run" data-run-id="([^"]+)"')
 

@@ -3,7 +3,7 @@
 # ruff: noqa: E402 - the server extra is checked before anything needing it is imported
 from __future__ import annotations
 
-from serving import require_server_extra
+from live_server import require_server_extra
 
 require_server_extra()
 
