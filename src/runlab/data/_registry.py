@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from runlab.artifacts import vet_path
+from runlab.artifacts import FsspecArtifactStore, vet_path
+from runlab.data._artifact_fs import ArtifactFileSystem
+from runlab.data._storage import DatastoreFiles
 from runlab.data.credentials import is_secret_option
 from runlab.entities.datastore import DatastoreRecord
 from runlab.errors import AlreadyExistsError, ValidationError
@@ -19,6 +22,7 @@ __all__ = [
     "WORKSPACE_SCHEME",
     "check_url",
     "ensure_default",
+    "open_files",
     "root_url",
 ]
 
@@ -55,6 +59,22 @@ def check_url(name: str, url: object) -> str:
             " (e.g. password=..., sas_token=...), which runlab keeps out of the metadata store"
         )
     return url
+
+
+def open_files(
+    workspace: Workspace, url: str, options: Mapping[str, Any], describe: str
+) -> DatastoreFiles:
+    """The files of the datastore at ``url``.
+
+    A ``workspace://`` datastore of a workspace whose artifact root no fsspec driver can write
+    (a ``runlab server``'s URL) goes through the workspace's artifact store, as run files do.
+    """
+    if url.startswith(WORKSPACE_SCHEME):
+        artifacts = workspace.artifacts
+        if not isinstance(artifacts, FsspecArtifactStore):
+            relative = url[len(WORKSPACE_SCHEME) :]
+            return DatastoreFiles(relative, {}, describe, file_system=ArtifactFileSystem(artifacts))
+    return DatastoreFiles(root_url(workspace, url), options, describe)
 
 
 def root_url(workspace: Workspace, url: str) -> str:

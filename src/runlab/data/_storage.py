@@ -112,16 +112,23 @@ class DatastoreFiles:
         options: the storage options, credentials filled in; kept only inside the fsspec
             file system object, never in a message.
         describe: how messages name the datastore, e.g. ``"datastore 'raw' (s3://b/raw)"``.
+        file_system: an fsspec file system to use as it is (``url`` is then the root's path
+            in it, and ``options`` are not used).
 
     Raises:
         ValidationError: the URL's scheme is unknown or the options do not fit it.
         BackendError: its driver is not installed (the message names the package).
     """
 
-    def __init__(self, url: str, options: Mapping[str, Any], describe: str) -> None:
+    def __init__(
+        self, url: str, options: Mapping[str, Any], describe: str, *, file_system: Any = None
+    ) -> None:
         self.describe = describe
-        with map_exceptions(f"open {describe}", _OPEN_ERRORS):
-            file_system, root = url_to_fs(url, **options)
+        if file_system is not None:  # given: ``url`` is the root's path in it
+            root = url
+        else:
+            with map_exceptions(f"open {describe}", _OPEN_ERRORS):
+                file_system, root = url_to_fs(url, **options)
         self._fs: Any = file_system
         self.local_root: Path | None = None
         self._root = ""

@@ -108,8 +108,7 @@ class Datastore:
         plain, secret = split_options(name, fsspec_options)
         # Opening the file system checks the scheme, the driver and the options now rather
         # than at the first upload (object stores are not contacted until then).
-        root = _registry.root_url(workspace, checked_url)
-        DatastoreFiles(root, fsspec_options, f"datastore {name!r}")
+        _registry.open_files(workspace, checked_url, fsspec_options, f"datastore {name!r}")
         secrets = SecretsFile(secrets_path(workspace.config_path))
         # The row first: its unique name is what reserves the name, so a losing racer never
         # overwrites the winner's credentials.
@@ -246,8 +245,11 @@ class Datastore:
         if self._files is None:
             secrets = SecretsFile(secrets_path(self._workspace.config_path)).get(self.name)
             options = resolve_options(self.name, self._record.options, secrets, os.environ)
-            self._files = DatastoreFiles(
-                self.root_url, options, f"datastore {self.name!r} ({self.root_url})"
+            self._files = _registry.open_files(
+                self._workspace,
+                self._record.url,
+                options,
+                f"datastore {self.name!r} ({self.root_url})",
             )
         return self._files
 
