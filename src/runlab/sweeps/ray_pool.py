@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from runlab.compute.ray import ONE_MACHINE_CLUSTER
 from runlab.errors import BackendError, ValidationError
 from runlab.sweeps.pool import TrialPool
 
@@ -143,6 +144,8 @@ class RayActorPool(TrialPool):
         if state.get("temp_dir"):
             os.environ["RAY_TMPDIR"] = str(state["temp_dir"])
         os.environ.pop("RAY_ADDRESS", None)
+        # Else ray.init dials the GCS at this machine's outward address, where it does not listen.
+        os.environ.update(ONE_MACHINE_CLUSTER)
         with _ray_errors("cannot connect to the Ray cluster"):
             import ray as ray_module
 

@@ -30,6 +30,12 @@ from runlab.compute.ray._processes import CLUSTER_MARKER, free_ports, stop_clust
 from runlab.compute.ray.provisioning import RayProvisioningConfiguration
 from runlab.errors import BackendError
 
+ONE_MACHINE_CLUSTER = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+"""What every process of an embedded cluster, and every driver that joins it, needs in its
+environment. `ray start` (and ``ray.init``) turn 127.0.0.1 into this machine's outward address,
+so servers listen on every interface and drivers dial that address, unless Ray is told this is
+a one-machine cluster; with it, every node, server, agent and driver stays on loopback."""
+
 __all__ = [
     "autoscaling_config",
     "rewrite_autoscaling_config",
@@ -181,13 +187,10 @@ def start_head(
         "RAY_FAKE_CLUSTER": "1",
         "AUTOSCALER_UPDATE_INTERVAL_S": "1",
         "RAY_USAGE_STATS_ENABLED": "0",
-        # `ray start` turns --node-ip-address=127.0.0.1 into this machine's outward address
-        # (and its gRPC servers then listen on every interface) unless Ray is told this is a
-        # one-machine cluster; with it off every node, server and agent binds to loopback.
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
         # The job entry's interpreter first on the nodes' PATH.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    environment |= ONE_MACHINE_CLUSTER
     environment.pop("RAY_ADDRESS", None)
     command = [
         str(ray_cli), "start", "--head", "--block",
