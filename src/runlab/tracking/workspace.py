@@ -446,6 +446,7 @@ class Workspace:
 
         return Dataset.get_all(self)
 
+    @property
     def webservices(self) -> dict[str, Webservice]:
         """Every web service of the workspace, by name.
 
